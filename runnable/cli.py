@@ -1,0 +1,254 @@
+"""The ``runnable`` command. Wiring only: it finds definitions, loads config, and reports.
+
+User mistakes print one line (no traceback) and exit 2; a run that failed exits 1.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import sys
+from pathlib import Path
+from typing import Any, Callable
+
+import click
+
+from runnable.ir.errors import DefinitionError, RunnableError
+
+from runnable.compiler import TARGETS
+
+
+def _friendly(command: Callable[..., Any]) -> Callable[..., Any]:
+    """Turn RunnableErrors into one clear line and the right exit code."""
+
+    @functools.wraps(command)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return command(*args, **kwargs)
+        except RunnableError as exc:
+            click.echo(f"Error: {exc}", err=True)
+            sys.exit(exc.exit_code)
+        except KeyboardInterrupt:
+            click.echo("Interrupted.", err=True)
+            sys.exit(130)
+
+    return wrapper
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="runnable", prog_name="runnable")
+def cli() -> None:
+    """Describe a job or pipeline once in Python; run it anywhere."""
+
+
+# -- finding definitions ---------------------------------------------------------------
+
+
+def _is_definition(obj: Any) -> bool:
+    from runnable.dsl.jobs import BaseJob
+    from runnable.dsl.pipeline import Pipeline
+
+    return isinstance(obj, (Pipeline, BaseJob))
+
+
+def _split_target(spec: str) -> tuple[Path, str]:
+    path, sep, attr = spec.rpartition(":")
+    if sep and path.endswith(".py"):
+        return Path(path), attr
+    return Path(spec), ""
+
+
+def _load_user_module(path: Path) -> Any:
+    from runnable.runtime.loading import load_script
+
+    if not path.is_file():
+        raise DefinitionError(f"File {str(path)!r} does not exist.")
+    if path.suffix != ".py":
+        raise DefinitionError(f"{str(path)!r} is not a Python file (.py).")
+    script_dir = str(path.resolve().parent)
+    if script_dir not in sys.path:
+        sys.path.insert(0, script_dir)
+    try:
+        return load_script(path)
+    except RunnableError:
+        raise
+    except Exception as exc:
+        import traceback
+
+        detail = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__)[-3:])
+        raise DefinitionError(f"Importing {str(path)!r} failed:\n{detail.rstrip()}") from None
+
+
+def _find_entry(module: Any, path: Path, attr: str) -> Any:
+    """The definition object, or a function that builds (and maybe runs) one."""
+    if attr:
+        if not hasattr(module, attr):
+            raise DefinitionError(f"{str(path)!r} has no attribute {attr!r}.")
+        return getattr(module, attr)
+    found = {name: obj for name, obj in vars(module).items() if _is_definition(obj)}
+    if len(found) == 1:
+        return next(iter(found.values()))
+    if len(found) > 1:
+        names = ", ".join(sorted(found))
+        raise DefinitionError(
+            f"{str(path)!r} defines several jobs/pipelines ({names}); choose one with {path}:NAME."
+        )
+    main = getattr(module, "main", None)
+    if callable(main):
+        return main
+    raise DefinitionError(
+        f"{str(path)!r} has no module-level Pipeline or Job and no main() that returns one."
+    )
+
+
+def _resolve(spec: str, options: Any) -> tuple[Any, list[Any]]:
+    """Return (definition object or None, run logs produced while calling the user's code)."""
+    from runnable.launch import DefinitionCaptured, cli_options
+
+    path, attr = _split_target(spec)
+    module = _load_user_module(path)
+    entry = _find_entry(module, path, attr)
+    if _is_definition(entry):
+        return entry, []
+    if not callable(entry):
+        raise DefinitionError(f"{spec!r} is neither a Pipeline/Job nor a function that returns one.")
+    token = cli_options.set(options)
+    try:
+        result = entry()
+    except DefinitionCaptured as captured:
+        return captured.obj, []
+    finally:
+        cli_options.reset(token)
+    if options.executed:
+        return (result if _is_definition(result) else None), options.executed
+    if not _is_definition(result):
+        raise DefinitionError(
+            f"{getattr(entry, '__name__', spec)}() returned {type(result).__name__}, not a Pipeline or Job; "
+            "make it return the definition."
+        )
+    return result, []
+
+
+# -- commands --------------------------------------------------------------------------
+
+
+@cli.command()
+@click.argument("target")
+@click.option("-c", "--config", "config_file", default="", help="Configuration file (YAML).")
+@click.option("-p", "--parameters", "parameters_file", default="", help="Initial parameters (YAML).")
+@click.option("--run-id", default="", help="Run id to use (default: generated).")
+@click.option("--tag", default="", help="Tag stored with the run.")
+@click.option("--log-level", default="WARNING", type=click.Choice(["DEBUG", "INFO", "WARNING", "ERROR"],
+                                                                  case_sensitive=False))
+@_friendly
+def run(target: str, config_file: str, parameters_file: str, run_id: str, tag: str, log_level: str) -> None:
+    """Run a job or pipeline: FILE.py or FILE.py:NAME."""
+    from runnable.ir.errors import ExecutionFailedError
+    from runnable.launch import LaunchOptions, execute_definition
+
+    options = LaunchOptions(config_file, parameters_file, run_id, tag, log_level)
+    try:
+        obj, executed = _resolve(target, options)
+        if executed:
+            run_log = executed[-1]
+        else:
+            from runnable.launch import cli_options
+
+            token = cli_options.set(options)
+            try:
+                run_log = execute_definition(obj)
+            finally:
+                cli_options.reset(token)
+    except ExecutionFailedError as exc:
+        click.echo(f"Error: {exc}", err=True)
+        sys.exit(1)
+    sys.exit(0 if run_log.status == "SUCCESS" else 1)
+
+
+@cli.command(name="compile")
+@click.argument("target")
+@click.option("--target", "target_name", default="ir", show_default=True, help=f"One of: {', '.join(TARGETS)}.")
+@click.option("-o", "--output", default="", help="Write to this file instead of standard output.")
+@click.option("--format", "fmt", default="yaml", type=click.Choice(["yaml", "json"]), show_default=True)
+@_friendly
+def compile_(target: str, target_name: str, output: str, fmt: str) -> None:
+    """Compile a job or pipeline without running it."""
+    from runnable.ir.errors import unknown_choice
+    from runnable.launch import LaunchOptions
+
+    if target_name not in TARGETS:
+        raise DefinitionError(unknown_choice("target", target_name, TARGETS))
+    obj, _ = _resolve(target, LaunchOptions(capture=True))
+    from runnable.compiler import render
+
+    text = render(obj.to_ir(), target_name, fmt)
+    if output:
+        from runnable.stores.atomic import write_atomic
+
+        Path(output).parent.mkdir(parents=True, exist_ok=True)
+        write_atomic(Path(output), text.encode(), durable=False)
+    else:
+        click.echo(text, nl=False)
+
+
+@cli.command()
+@click.option("-c", "--config", "config_file", default="", help="Configuration file (YAML).")
+@_friendly
+def runs(config_file: str) -> None:
+    """List the runs in the run-log store, oldest first."""
+    from runnable.config import load_config
+    from runnable.launch import open_store
+
+    store = open_store(load_config(config_file or None))
+    rows = [(r.run_id, r.kind, r.status, r.start_time[:19].replace("T", " "), r.tag, r.name) for r in store.list_runs()]
+    if not rows:
+        click.echo("No runs yet.")
+        return
+    header = ("RUN ID", "KIND", "STATUS", "STARTED (UTC)", "TAG", "NAME")
+    widths = [max(len(str(row[i])) for row in rows + [header]) for i in range(len(header))]
+    for row in [header] + rows:
+        click.echo("  ".join(str(v).ljust(w) for v, w in zip(row, widths)).rstrip())
+
+
+@cli.command()
+@click.argument("run_id")
+@click.option("-c", "--config", "config_file", default="", help="Configuration file (YAML).")
+@click.option("--json", "as_json", is_flag=True, help="Print the whole run log as JSON.")
+@_friendly
+def show(run_id: str, config_file: str, as_json: bool) -> None:
+    """Show one run: status, steps, attempts and final parameters."""
+    from runnable.config import load_config
+    from runnable.launch import open_store
+
+    run_log = open_store(load_config(config_file or None)).get_run(run_id)
+    if as_json:
+        click.echo(json.dumps(run_log.to_dict(), indent=2, ensure_ascii=False))
+        return
+    click.echo(f"run {run_log.run_id}  {run_log.kind} {run_log.name}".rstrip())
+    click.echo(f"status   {run_log.status}")
+    click.echo(f"started  {run_log.start_time}")
+    click.echo(f"ended    {run_log.end_time}")
+    if run_log.tag:
+        click.echo(f"tag      {run_log.tag}")
+    identity = run_log.code_identity
+    if identity:
+        click.echo(f"code     {identity.type} {identity.identifier}{' (dirty)' if identity.dirty else ''}")
+    click.echo("steps")
+    for step in run_log.steps.values():
+        attempts = len(step.attempts)
+        extra = f"  ({attempts} attempts)" if attempts > 1 else ""
+        click.echo(f"  {step.status:<8} {step.internal_name}{extra}")
+        if step.message:
+            click.echo(f"           {step.message.splitlines()[0]}")
+    if run_log.parameters:
+        click.echo("parameters")
+        for name, spec in run_log.parameters.items():
+            click.echo(f"  {name} = {json.dumps(spec['value'])}  [{spec['kind']}]")
+
+
+def main() -> None:
+    cli(prog_name="runnable")
+
+
+if __name__ == "__main__":
+    main()

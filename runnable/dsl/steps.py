@@ -1,0 +1,222 @@
+"""Pipeline steps as users write them: tasks, Stub, Success and Fail.
+
+These classes only hold what the user said; :mod:`runnable.dsl.pipeline` turns a list
+of them into IR nodes.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Callable, Union
+
+from runnable.dsl.references import callable_ref, notebook_ref
+from runnable.dsl.returns import Catalog, to_return_specs
+from runnable.ir.errors import DefinitionError
+from runnable.ir.model import ReturnSpec, TaskSpec
+from runnable.ir.names import check_step_name
+
+if TYPE_CHECKING:
+    from runnable.dsl.pipeline import Pipeline
+
+
+class Step:
+    """Fields every pipeline step shares, and ``a >> b`` linking."""
+
+    node_type = "stub"
+
+    def __init__(
+        self,
+        *,
+        name: str,
+        terminate_with_success: bool = False,
+        terminate_with_failure: bool = False,
+        on_failure: "Pipeline | None" = None,
+    ) -> None:
+        self.name = check_step_name(name)
+        if terminate_with_success and terminate_with_failure:
+            raise DefinitionError(
+                f"Step {name!r}: terminate_with_success and terminate_with_failure cannot both be set."
+            )
+        self.terminate_with_success = bool(terminate_with_success)
+        self.terminate_with_failure = bool(terminate_with_failure)
+        if on_failure is not None:
+            from runnable.dsl.pipeline import Pipeline
+
+            if not isinstance(on_failure, Pipeline):
+                raise DefinitionError(f"Step {name!r}: on_failure must be a Pipeline, got {on_failure!r}.")
+        self.on_failure = on_failure
+        self.next_step: Step | None = None
+
+    def __rshift__(self, other: "Step") -> "Step":
+        if not isinstance(other, Step):
+            return NotImplemented
+        self.next_step = other
+        return other
+
+    def __lshift__(self, other: "Step") -> "Step":
+        if not isinstance(other, Step):
+            return NotImplemented
+        other.next_step = self
+        return other
+
+    def task_spec(self) -> TaskSpec | None:
+        return None
+
+    def as_pipeline(self) -> "Pipeline":
+        from runnable.dsl.pipeline import Pipeline
+
+        return Pipeline(steps=[self])
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(name={self.name!r})"
+
+
+class Stub(Step):
+    """A step that does nothing and succeeds; extra keyword arguments are ignored."""
+
+    def __init__(
+        self,
+        *,
+        name: str,
+        terminate_with_success: bool = False,
+        terminate_with_failure: bool = False,
+        on_failure: "Pipeline | None" = None,
+        **ignored: Any,
+    ) -> None:
+        super().__init__(
+            name=name,
+            terminate_with_success=terminate_with_success,
+            terminate_with_failure=terminate_with_failure,
+            on_failure=on_failure,
+        )
+        self.ignored = ignored
+
+
+class BaseTask(Step):
+    """A step that runs user code, with returns, secrets, catalog and overrides."""
+
+    node_type = "task"
+    task_kind = ""
+
+    def __init__(
+        self,
+        *,
+        name: str,
+        returns: list[Union[str, ReturnSpec]] | None = None,
+        secrets: list[str] | None = None,
+        catalog: Catalog | None = None,
+        overrides: dict[str, str] | None = None,
+        max_attempts: int = 1,
+        terminate_with_success: bool = False,
+        terminate_with_failure: bool = False,
+        on_failure: "Pipeline | None" = None,
+    ) -> None:
+        super().__init__(
+            name=name,
+            terminate_with_success=terminate_with_success,
+            terminate_with_failure=terminate_with_failure,
+            on_failure=on_failure,
+        )
+        where = f"Step {name!r}"
+        self.returns = to_return_specs(returns, where)
+        if secrets is not None and (isinstance(secrets, str) or not all(isinstance(s, str) for s in secrets)):
+            raise DefinitionError(f"{where}: secrets must be a list of names, got {secrets!r}.")
+        self.secrets = list(secrets or [])
+        if catalog is not None and not isinstance(catalog, Catalog):
+            raise DefinitionError(f"{where}: catalog must be a Catalog(...), got {catalog!r}.")
+        self.catalog = catalog
+        if overrides is not None and not isinstance(overrides, dict):
+            raise DefinitionError(f"{where}: overrides must be a dict of executor -> key, got {overrides!r}.")
+        self.overrides = dict(overrides or {})
+        if not isinstance(max_attempts, int) or isinstance(max_attempts, bool) or max_attempts < 1:
+            raise DefinitionError(f"{where}: max_attempts must be an integer of at least 1, got {max_attempts!r}.")
+        self.max_attempts = max_attempts
+
+    def command(self) -> str:
+        raise NotImplementedError
+
+    def task_spec(self) -> TaskSpec:
+        return TaskSpec(
+            kind=self.task_kind,
+            command=self.command(),
+            returns=list(self.returns),
+            secrets=list(self.secrets),
+            catalog=self.catalog.to_spec() if self.catalog else None,
+            overrides=dict(self.overrides),
+            notebook_args=self.notebook_args(),
+            max_attempts=self.max_attempts,
+        )
+
+    def notebook_args(self) -> dict[str, Any]:
+        return {}
+
+
+class PythonTask(BaseTask):
+    """Calls a module-level Python function with parameters bound by name."""
+
+    task_kind = "python"
+
+    def __init__(self, *, function: Callable[..., Any], name: str, **kwargs: Any) -> None:
+        super().__init__(name=name, **kwargs)
+        self.function = function
+        self._ref = callable_ref(function, f"Step {name!r}")
+
+    def command(self) -> str:
+        return self._ref
+
+
+class ShellTask(BaseTask):
+    """Runs a shell command; parameters arrive as env vars, returns leave via ``export``."""
+
+    task_kind = "shell"
+
+    def __init__(self, *, command: str, name: str, **kwargs: Any) -> None:
+        super().__init__(name=name, **kwargs)
+        if not isinstance(command, str) or not command.strip():
+            raise DefinitionError(f"Step {name!r}: command must be a non-empty string.")
+        self._command = command
+
+    def command(self) -> str:
+        return self._command
+
+
+class NotebookTask(BaseTask):
+    """Executes a Jupyter notebook with parameters injected and returns read back."""
+
+    task_kind = "notebook"
+
+    def __init__(
+        self,
+        *,
+        notebook: str,
+        name: str,
+        optional_ploomber_args: dict[str, Any] | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(name=name, **kwargs)
+        self.notebook = notebook
+        self._ref = notebook_ref(notebook, f"Step {name!r}")
+        self.optional_ploomber_args = dict(optional_ploomber_args or {})
+
+    def command(self) -> str:
+        return self._ref
+
+    def notebook_args(self) -> dict[str, Any]:
+        return dict(self.optional_ploomber_args)
+
+
+class Success(Step):
+    """The terminal step of a successful run; added automatically."""
+
+    node_type = "success"
+
+    def __init__(self, *, name: str = "success") -> None:
+        super().__init__(name=name)
+
+
+class Fail(Step):
+    """The terminal step of a failed run; added automatically."""
+
+    node_type = "fail"
+
+    def __init__(self, *, name: str = "fail") -> None:
+        super().__init__(name=name)

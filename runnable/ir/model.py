@@ -1,0 +1,193 @@
+"""The intermediate representation: plain, versioned data that every target reads.
+
+The DSL builds these objects; the runtime walks them; the renderers turn them into
+files. Nothing here refers to user objects: callables are ``module:qualname`` (or
+``path/to/file.py:qualname``) strings, so an IR document can travel to a container
+and be executed without re-running the user's definition code.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+IR_VERSION = 1
+
+RETURN_KINDS = ("json", "object", "metric")
+TASK_KINDS = ("python", "shell", "notebook")
+NODE_TYPES = ("task", "stub", "success", "fail")
+TERMINAL_TYPES = ("success", "fail")
+
+
+@dataclass
+class ReturnSpec:
+    """A named value a task returns, matched positionally to the function's result."""
+
+    name: str
+    kind: str = "json"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"name": self.name, "kind": self.kind}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "ReturnSpec":
+        return cls(name=data["name"], kind=data.get("kind", "json"))
+
+
+@dataclass
+class CatalogSpec:
+    """Files copied from the run's catalog before a task (get) and into it after (put)."""
+
+    get: list[str] = field(default_factory=list)
+    put: list[str] = field(default_factory=list)
+    store_copy: bool = True
+
+    def to_dict(self) -> dict[str, Any]:
+        data: dict[str, Any] = {}
+        if self.get:
+            data["get"] = list(self.get)
+        if self.put:
+            data["put"] = list(self.put)
+        if not self.store_copy:
+            data["store_copy"] = False
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "CatalogSpec":
+        return cls(
+            get=list(data.get("get", [])),
+            put=list(data.get("put", [])),
+            store_copy=bool(data.get("store_copy", True)),
+        )
+
+
+@dataclass
+class TaskSpec:
+    """What one unit of work runs. ``command`` is a callable ref, shell text or notebook path."""
+
+    kind: str
+    command: str
+    returns: list[ReturnSpec] = field(default_factory=list)
+    secrets: list[str] = field(default_factory=list)
+    catalog: CatalogSpec | None = None
+    overrides: dict[str, str] = field(default_factory=dict)
+    notebook_args: dict[str, Any] = field(default_factory=dict)
+    max_attempts: int = 1
+
+    def to_dict(self) -> dict[str, Any]:
+        data: dict[str, Any] = {"kind": self.kind, "command": self.command}
+        if self.returns:
+            data["returns"] = [r.to_dict() for r in self.returns]
+        if self.secrets:
+            data["secrets"] = list(self.secrets)
+        if self.catalog is not None and self.catalog.to_dict():
+            data["catalog"] = self.catalog.to_dict()
+        if self.overrides:
+            data["overrides"] = dict(sorted(self.overrides.items()))
+        if self.notebook_args:
+            data["notebook_args"] = dict(sorted(self.notebook_args.items()))
+        if self.max_attempts != 1:
+            data["max_attempts"] = self.max_attempts
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "TaskSpec":
+        catalog = data.get("catalog")
+        return cls(
+            kind=data["kind"],
+            command=data["command"],
+            returns=[ReturnSpec.from_dict(r) for r in data.get("returns", [])],
+            secrets=list(data.get("secrets", [])),
+            catalog=CatalogSpec.from_dict(catalog) if catalog else None,
+            overrides=dict(data.get("overrides", {})),
+            notebook_args=dict(data.get("notebook_args", {})),
+            max_attempts=int(data.get("max_attempts", 1)),
+        )
+
+
+@dataclass
+class Node:
+    """One step of a graph. ``task`` is set for task nodes only."""
+
+    name: str
+    type: str
+    next: str | None = None
+    on_failure: str | None = None
+    task: TaskSpec | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        data: dict[str, Any] = {"type": self.type}
+        if self.task is not None:
+            data["task"] = self.task.to_dict()
+        if self.next is not None:
+            data["next"] = self.next
+        if self.on_failure is not None:
+            data["on_failure"] = self.on_failure
+        return data
+
+    @classmethod
+    def from_dict(cls, name: str, data: dict[str, Any]) -> "Node":
+        task = data.get("task")
+        return cls(
+            name=name,
+            type=data["type"],
+            next=data.get("next"),
+            on_failure=data.get("on_failure"),
+            task=TaskSpec.from_dict(task) if task else None,
+        )
+
+
+@dataclass
+class Graph:
+    """Nodes in definition order, entered at ``start_at``."""
+
+    start_at: str
+    nodes: dict[str, Node]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "start_at": self.start_at,
+            "nodes": {name: node.to_dict() for name, node in self.nodes.items()},
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "Graph":
+        nodes = {name: Node.from_dict(name, spec) for name, spec in data["nodes"].items()}
+        return cls(start_at=data["start_at"], nodes=nodes)
+
+
+@dataclass
+class Definition:
+    """A whole job or pipeline: the unit that is compiled, hashed and run."""
+
+    kind: str  # "job" or "pipeline"
+    name: str = ""
+    description: str = ""
+    graph: Graph | None = None
+    job: TaskSpec | None = None
+    ir_version: int = IR_VERSION
+
+    def to_dict(self) -> dict[str, Any]:
+        data: dict[str, Any] = {"ir_version": self.ir_version, "kind": self.kind}
+        if self.name:
+            data["name"] = self.name
+        if self.description:
+            data["description"] = self.description
+        if self.job is not None:
+            data["job"] = self.job.to_dict()
+        if self.graph is not None:
+            data["graph"] = self.graph.to_dict()
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "Definition":
+        graph = data.get("graph")
+        job = data.get("job")
+        return cls(
+            kind=data["kind"],
+            name=data.get("name", ""),
+            description=data.get("description", ""),
+            graph=Graph.from_dict(graph) if graph else None,
+            job=TaskSpec.from_dict(job) if job else None,
+            ir_version=int(data.get("ir_version", IR_VERSION)),
+        )

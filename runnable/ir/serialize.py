@@ -1,0 +1,107 @@
+"""Canonical text forms of the IR and its content hash.
+
+Canonical JSON (sorted keys, no spaces) is what the hash covers; YAML is the
+human-ordered form users read and commit. Both are byte-stable: same IR, same bytes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Any
+
+from runnable.ir.errors import DefinitionError
+from runnable.ir.model import IR_VERSION, Definition
+from runnable.ir.validate import validate_definition
+
+
+def canonical_json(data: Any) -> str:
+    """One JSON text per value: sorted keys, compact separators, UTF-8 kept as is."""
+    return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def content_hash(definition: Definition) -> str:
+    """sha256 of the canonical JSON: identifies a definition across runs and targets."""
+    return hashlib.sha256(canonical_json(definition.to_dict()).encode()).hexdigest()
+
+
+def to_json(definition: Definition) -> str:
+    return json.dumps(definition.to_dict(), indent=2, ensure_ascii=False) + "\n"
+
+
+def to_yaml(definition: Definition) -> str:
+    return dump_yaml(definition.to_dict())
+
+
+def from_dict(data: Any, source: str = "IR") -> Definition:
+    """Build and validate a definition from parsed IR data, with errors that name ``source``."""
+    if not isinstance(data, dict) or "kind" not in data:
+        raise DefinitionError(f"{source} is not a runnable IR document (no 'kind').")
+    version = data.get("ir_version")
+    if version != IR_VERSION:
+        raise DefinitionError(
+            f"{source} has ir_version {version!r}; this runnable reads version {IR_VERSION}. "
+            "Compile the definition again with this version."
+        )
+    try:
+        definition = Definition.from_dict(data)
+    except (KeyError, TypeError, AttributeError, ValueError) as exc:
+        raise DefinitionError(f"{source} is malformed: {exc!r}.") from None
+    return validate_definition(definition)
+
+
+def loads(text: str, source: str = "IR") -> Definition:
+    """Parse IR from JSON or YAML text."""
+    stripped = text.lstrip()
+    try:
+        if stripped.startswith("{"):
+            data = json.loads(text)
+        else:
+            data = load_yaml(text)
+    except ValueError as exc:
+        raise DefinitionError(f"{source} could not be parsed: {exc}") from None
+    return from_dict(data, source)
+
+
+def load_yaml(text: str) -> Any:
+    """Safe YAML load with the C loader when present (it is several times faster)."""
+    import yaml
+
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    try:
+        return yaml.load(text, Loader=loader)  # noqa: S506 - a safe loader
+    except yaml.YAMLError as exc:
+        raise ValueError(str(exc)) from None
+
+
+def dump_yaml(data: Any) -> str:
+    """Block-style YAML that keeps the given key order and quotes YAML 1.1 traps.
+
+    Multi-line strings are written as ``|`` blocks so commands stay readable.
+    """
+    import yaml
+
+    base = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+
+    class _Dumper(base):  # type: ignore[misc, valid-type]
+        def ignore_aliases(self, data: Any) -> bool:
+            return True
+
+    def _str(dumper: Any, value: str) -> Any:
+        style = "|" if "\n" in value and _block_safe(value) else None
+        return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
+
+    _Dumper.add_representer(str, _str)
+    return yaml.dump(
+        data,
+        Dumper=_Dumper,
+        sort_keys=False,
+        default_flow_style=False,
+        allow_unicode=True,
+        width=4096,
+    )
+
+
+def _block_safe(value: str) -> bool:
+    """A literal block cannot hold trailing spaces on a line or leading/trailing blank edge cases."""
+    return all(line == line.rstrip(" \t") for line in value.split("\n")) and not value.startswith((" ", "\n"))

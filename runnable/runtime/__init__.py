@@ -1,0 +1,1 @@
+"""Executes steps and walks graphs: parameter binding, returns, catalog, retries."""

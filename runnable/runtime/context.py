@@ -1,0 +1,51 @@
+"""Everything one run needs while it executes, in one place."""
+
+from __future__ import annotations
+
+import json
+import sys
+from dataclasses import dataclass, field
+from typing import Any
+
+from runnable.ir.model import Definition
+from runnable.runtime.parameters import Parameters
+from runnable.stores.catalog import FileSystemCatalog
+from runnable.stores.records import RunLog
+from runnable.stores.run_log import RunLogStore
+
+QUIET, INFO, DEBUG = 0, 1, 2
+LOG_LEVELS = {"DEBUG": DEBUG, "INFO": INFO, "WARNING": QUIET, "ERROR": QUIET, "FATAL": QUIET, "CRITICAL": QUIET}
+
+
+@dataclass
+class RunContext:
+    definition: Definition
+    run_log: RunLog
+    store: RunLogStore
+    catalog: FileSystemCatalog
+    secrets: Any
+    parameters: Parameters
+    object_serialisation: bool = True
+    verbosity: int = QUIET
+    objects: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def run_id(self) -> str:
+        return self.run_log.run_id
+
+    def load_object(self, name: str, spec: dict[str, Any]) -> Any:
+        file_name = spec["value"]
+        if file_name in self.objects:
+            return self.objects[file_name]
+        value = self.catalog.get_object(self.run_id, file_name)
+        self.objects[file_name] = value
+        return value
+
+    def snapshot_parameters(self) -> Parameters:
+        """A deep copy, so a function that mutates its arguments cannot change the run's state."""
+        return json.loads(json.dumps(self.parameters))
+
+    def say(self, text: str, level: int = INFO) -> None:
+        """Progress lines go to stderr so that stdout stays the steps' own output."""
+        if self.verbosity >= level:
+            print(text, file=sys.stderr, flush=True)

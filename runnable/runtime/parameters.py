@@ -1,0 +1,212 @@
+"""Parameters: where the first ones come from, how functions receive them, how returns go back.
+
+A parameter is stored as ``{"kind": "json"|"object"|"metric", "value": ...}``. Objects
+hold the catalog file name of their pickle; the runtime loads them on demand.
+"""
+
+from __future__ import annotations
+
+import argparse
+import inspect
+import json
+import os
+import typing
+from pathlib import Path
+from typing import Any, Callable, Mapping
+
+from runnable.ir.errors import ParameterError
+from runnable.ir.model import ReturnSpec
+from runnable.ir.names import check_parameter_name
+
+PARAMETER_ENV_PREFIX = "RUNNABLE_PRM_"
+PARAMETERS_FILE_ENV = "RUNNABLE_PARAMETERS_FILE"
+
+Parameters = dict[str, dict[str, Any]]
+
+
+def initial_parameters(parameters_file: str | os.PathLike[str] | None) -> Parameters:
+    """Parameters of a new run: the YAML file, then ``RUNNABLE_PRM_<name>`` overrides."""
+    params: Parameters = {}
+    path = parameters_file or os.environ.get(PARAMETERS_FILE_ENV)
+    if path:
+        params.update(_read_parameters_file(Path(path)))
+    for key, raw in sorted(os.environ.items()):
+        if not key.startswith(PARAMETER_ENV_PREFIX):
+            continue
+        name = key[len(PARAMETER_ENV_PREFIX):]
+        # runnable lowercases every name; we keep the name as written and only fall back
+        # to the lowercase spelling when that is the parameter the file defines.
+        if name not in params and name.lower() in params:
+            name = name.lower()
+        check_parameter_name(name, f"environment variable {key}")
+        params[name] = {"kind": "json", "value": decode_env_value(raw)}
+    return params
+
+
+def decode_env_value(raw: str) -> Any:
+    """JSON when it parses (``5`` is an int, ``"5"`` a string); otherwise the text itself."""
+    try:
+        return json.loads(raw)
+    except ValueError:
+        return raw
+
+
+def _read_parameters_file(path: Path) -> Parameters:
+    from runnable.ir.serialize import load_yaml
+
+    try:
+        data = load_yaml(path.read_text())
+    except FileNotFoundError:
+        raise ParameterError(f"Parameters file {str(path)!r} does not exist.") from None
+    except ValueError as exc:
+        raise ParameterError(f"Parameters file {str(path)!r} is not valid YAML: {exc}") from None
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise ParameterError(
+            f"Parameters file {str(path)!r} must be a mapping of name: value, got {type(data).__name__}."
+        )
+    params: Parameters = {}
+    for name, value in data.items():
+        check_parameter_name(name, f"Parameters file {str(path)!r}")
+        try:
+            json.dumps(value)
+        except (TypeError, ValueError):
+            raise ParameterError(
+                f"Parameters file {str(path)!r}: {name!r} has a value JSON cannot hold ({type(value).__name__})."
+            ) from None
+        params[name] = {"kind": "json", "value": value}
+    return params
+
+
+# -- binding ---------------------------------------------------------------------------
+
+
+def bind_arguments(
+    function: Callable[..., Any],
+    params: Mapping[str, dict[str, Any]],
+    load_object: Callable[[str, dict[str, Any]], Any],
+    where: str,
+) -> dict[str, Any]:
+    """Keyword arguments for ``function`` by name, cast to its annotations."""
+    signature = inspect.signature(function)
+    hints = _type_hints(function)
+    kwargs: dict[str, Any] = {}
+    consumed: set[str] = set()
+    var_keyword = False
+    for name, param in signature.parameters.items():
+        if param.kind is inspect.Parameter.VAR_KEYWORD:
+            var_keyword = True
+            continue
+        if param.kind is inspect.Parameter.VAR_POSITIONAL:
+            continue
+        annotation = hints.get(name, param.annotation)
+        if annotation is argparse.Namespace:
+            values = {k: _value(k, v, load_object) for k, v in params.items()}
+            kwargs[name] = argparse.Namespace(**values)
+            consumed.update(values)
+            continue
+        if name in params:
+            value = _value(name, params[name], load_object)
+            kwargs[name] = cast_to(annotation, value, name, where)
+            consumed.add(name)
+        elif param.default is inspect.Parameter.empty:
+            available = ", ".join(sorted(params)) or "none"
+            raise ParameterError(
+                f"{where}: function {function.__qualname__} requires parameter {name!r}, which is not set. "
+                f"Available parameters: {available}. Set it in the parameters file, with "
+                f"{PARAMETER_ENV_PREFIX}{name}, or return it from an earlier step."
+            )
+    if var_keyword:
+        for name, spec in params.items():
+            if name not in consumed and name not in kwargs:
+                kwargs[name] = _value(name, spec, load_object)
+    return kwargs
+
+
+def _value(name: str, spec: dict[str, Any], load_object: Callable[[str, dict[str, Any]], Any]) -> Any:
+    if spec.get("kind") == "object":
+        return load_object(name, spec)
+    return spec.get("value")
+
+
+def _type_hints(function: Callable[..., Any]) -> dict[str, Any]:
+    try:
+        return typing.get_type_hints(function)
+    except Exception:  # unresolvable forward references: fall back to raw annotations
+        return {}
+
+
+def cast_to(annotation: Any, value: Any, name: str, where: str) -> Any:
+    """Convert a JSON value to what the function declares: scalars, pydantic models, generics."""
+    if annotation is inspect.Parameter.empty or annotation is Any or value is None:
+        return value
+    validate = getattr(annotation, "model_validate", None)
+    if validate is not None and isinstance(annotation, type):
+        if isinstance(value, annotation):
+            return value
+        try:
+            return validate(value)
+        except Exception as exc:
+            raise ParameterError(f"{where}: parameter {name!r} does not fit {annotation.__name__}: {exc}") from None
+    origin = typing.get_origin(annotation)
+    try:
+        if annotation in (int, float, str) and not isinstance(value, annotation):
+            if annotation is not str and isinstance(value, bool):
+                raise ValueError("a boolean is not a number")
+            return annotation(value)
+        if annotation is bool and not isinstance(value, bool):
+            if isinstance(value, str) and value.lower() in ("true", "false"):
+                return value.lower() == "true"
+            raise ValueError(f"{value!r} is not a boolean")
+        if origin in (list, tuple, set, frozenset) and isinstance(value, (list, tuple)):
+            args = typing.get_args(annotation)
+            if origin is list and len(args) == 1:
+                return [cast_to(args[0], v, name, where) for v in value]
+            return origin(value)
+        if origin is dict and isinstance(value, dict):
+            args = typing.get_args(annotation)
+            if len(args) == 2:
+                return {k: cast_to(args[1], v, name, where) for k, v in value.items()}
+            return value
+    except (TypeError, ValueError) as exc:
+        raise ParameterError(
+            f"{where}: parameter {name!r} = {value!r} cannot be converted to {getattr(annotation, '__name__', annotation)}: {exc}"
+        ) from None
+    return value
+
+
+# -- returns ---------------------------------------------------------------------------
+
+
+def split_returns(result: Any, returns: list[ReturnSpec], where: str) -> dict[str, Any]:
+    """Match a function's result to its declared returns, positionally."""
+    if not returns:
+        return {}
+    if len(returns) == 1:
+        return {returns[0].name: result}
+    if not isinstance(result, (tuple, list)):
+        raise ParameterError(
+            f"{where}: returns declares {len(returns)} values ({', '.join(r.name for r in returns)}) "
+            f"but the function returned one {type(result).__name__}."
+        )
+    if len(result) != len(returns):
+        raise ParameterError(
+            f"{where}: returns declares {len(returns)} values ({', '.join(r.name for r in returns)}) "
+            f"but the function returned {len(result)}."
+        )
+    return {spec.name: value for spec, value in zip(returns, result)}
+
+
+def to_json_value(value: Any, name: str, where: str) -> Any:
+    """A JSON-storable form of ``value`` (pydantic models are dumped), or a clear refusal."""
+    dump = getattr(value, "model_dump", None)
+    if dump is not None and callable(dump) and not isinstance(value, type):
+        value = dump(mode="json")
+    try:
+        return json.loads(json.dumps(value, allow_nan=False))
+    except (TypeError, ValueError) as exc:
+        raise ParameterError(
+            f"{where}: return {name!r} is a {type(value).__name__}, which is not JSON-serialisable ({exc}). "
+            f"Declare it as pickled({name!r}) to store it as an object."
+        ) from None

@@ -1,0 +1,160 @@
+"""Run one task: catalog get, the task itself, returns, catalog put, and its record.
+
+Every target runs steps through here, so parameters, catalog files and statuses come
+out the same wherever the step was scheduled. A step's parameters reach the run only
+after the whole step succeeded: a failed attempt changes nothing.
+"""
+
+from __future__ import annotations
+
+import sys
+import traceback
+from pathlib import Path
+from typing import Any
+
+from runnable.ir.errors import RunnableError
+from runnable.ir.model import TaskSpec
+from runnable.runtime.capture import Masker
+from runnable.runtime.context import DEBUG, RunContext
+from runnable.runtime.parameters import Parameters, to_json_value
+from runnable.runtime.tasks import TaskEnv, runner_for
+from runnable.stores.records import FAIL, PROCESSING, SUCCESS, Attempt, StepLog, now
+
+_PACKAGE_DIR = str(Path(__file__).resolve().parents[1])
+
+
+def run_task_step(ctx: RunContext, name: str, internal_name: str, task: TaskSpec) -> StepLog:
+    """Run ``task`` with up to ``max_attempts`` attempts and record every attempt."""
+    step = StepLog(name=name, internal_name=internal_name, type="task", status=PROCESSING)
+    for number in range(1, task.max_attempts + 1):
+        attempt, outputs, entries = _attempt(ctx, name, internal_name, task, number)
+        step.attempts.append(attempt)
+        step.catalog.extend(entries)
+        if attempt.status == SUCCESS:
+            ctx.parameters.update(outputs)
+            step.status = SUCCESS
+            break
+        step.status = FAIL
+        step.message = attempt.message
+        if number < task.max_attempts:
+            ctx.say(f"  {internal_name}: attempt {number} failed, retrying")
+    ctx.store.put_step(ctx.run_id, step)
+    return step
+
+
+def _attempt(
+    ctx: RunContext, name: str, internal_name: str, task: TaskSpec, number: int
+) -> tuple[Attempt, Parameters, list[Any]]:
+    inputs = ctx.snapshot_parameters()
+    attempt = Attempt(number=number, status=PROCESSING, start_time=now(), input_parameters=inputs)
+    where = f"Step {name!r}" if ctx.definition.kind == "pipeline" else "Job"
+    entries: list[Any] = []
+    outputs: Parameters = {}
+    secrets: dict[str, str] = {}
+    mask = Masker([])
+    env: TaskEnv | None = None
+    try:
+        secrets = {s: ctx.secrets.get(s) for s in task.secrets}
+        mask = Masker(list(secrets.values()))
+        env = TaskEnv(
+            where=where,
+            run_id=ctx.run_id,
+            step_name=internal_name,
+            parameters=inputs,
+            load_object=ctx.load_object,
+            secrets=secrets,
+            mask=mask,
+            catalog=ctx.catalog,
+            extra_env=_run_env(ctx, internal_name, number),
+        )
+        if task.catalog and task.catalog.get:
+            entries.extend(ctx.catalog.get(ctx.run_id, task.catalog.get))
+        values = runner_for(task.kind)(task, env)
+        outputs = _record_returns(ctx, task, values, where, attempt)
+        if task.catalog and task.catalog.put:
+            entries.extend(ctx.catalog.put(ctx.run_id, task.catalog.put, task.catalog.store_copy))
+        attempt.status = SUCCESS
+    except RunnableError as exc:
+        attempt.status = FAIL
+        attempt.message = mask(str(exc))
+        _report_failure(attempt.message, env)
+    except (Exception, KeyboardInterrupt) as exc:
+        attempt.status = FAIL
+        attempt.message = mask(f"{type(exc).__name__}: {exc}")
+        _report_failure(mask(_user_traceback(exc, ctx.verbosity >= DEBUG)), env)
+        if isinstance(exc, KeyboardInterrupt):
+            attempt.end_time = now()
+            raise
+    finally:
+        attempt.end_time = attempt.end_time or now()
+        if env is not None:
+            _save_output(ctx, internal_name, number, "".join(env.output))
+    return attempt, outputs, entries
+
+
+def _run_env(ctx: RunContext, internal_name: str, number: int) -> dict[str, str]:
+    """What runnable exposes to every task about where it runs."""
+    return {
+        "RUNNABLE_RUN_ID": ctx.run_id,
+        "RUNNABLE_RUN_TAG": ctx.run_log.tag,
+        "RUNNABLE_STEP_NAME": internal_name,
+        "RUNNABLE_STEP_ATTEMPT": str(number),
+    }
+
+
+def _record_returns(
+    ctx: RunContext, task: TaskSpec, values: dict[str, Any], where: str, attempt: Attempt
+) -> Parameters:
+    outputs: Parameters = {}
+    for spec in task.returns:
+        value = values[spec.name]
+        if spec.kind == "object":
+            file_name = f"{spec.name}.pickle"
+            if ctx.object_serialisation:
+                file_name = ctx.catalog.put_object(ctx.run_id, spec.name, value)
+            ctx.objects[file_name] = value
+            outputs[spec.name] = {"kind": "object", "value": file_name}
+        else:
+            stored = to_json_value(value, spec.name, where)
+            outputs[spec.name] = {"kind": spec.kind, "value": stored}
+            if spec.kind == "metric":
+                attempt.metrics[spec.name] = stored
+    attempt.output_parameters = outputs
+    return outputs
+
+
+def _user_traceback(exc: BaseException, full: bool) -> str:
+    """The user's frames only: the runtime's own frames are noise to them."""
+    frames = traceback.extract_tb(exc.__traceback__)
+    if not full:
+        frames = traceback.StackSummary.from_list([f for f in frames if not f.filename.startswith(_PACKAGE_DIR)])
+    lines = ["Traceback (most recent call last):\n"] + frames.format()
+    lines += traceback.format_exception_only(type(exc), exc)
+    return "".join(lines)
+
+
+def _report_failure(text: str, env: TaskEnv | None) -> None:
+    sys.stderr.write(text if text.endswith("\n") else text + "\n")
+    sys.stderr.flush()
+    if env is not None:
+        env.output.append(text if text.endswith("\n") else text + "\n")
+
+
+def _save_output(ctx: RunContext, internal_name: str, number: int, text: str) -> None:
+    if not text:
+        return
+    suffix = "" if number == 1 else f".attempt{number}"
+    ctx.catalog.put_text(ctx.run_id, f"{internal_name}{suffix}.execution.log", text)
+
+
+def record_simple_step(ctx: RunContext, name: str, internal_name: str, node_type: str) -> StepLog:
+    """Stub, success and fail steps: nothing runs, but the run log shows they were reached.
+
+    A reached fail step is recorded as FAIL so the run log reads the way the run ended.
+    """
+    stamp = now()
+    status = FAIL if node_type == "fail" else SUCCESS
+    attempt = Attempt(number=1, status=status, start_time=stamp, end_time=stamp)
+    step = StepLog(name=name, internal_name=internal_name, type=node_type, status=status, attempts=[attempt])
+    ctx.store.put_step(ctx.run_id, step)
+    return step

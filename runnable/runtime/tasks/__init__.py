@@ -1,0 +1,59 @@
+"""One module per task kind, each with ``run(task, env) -> {return name: value}``.
+
+Dispatch is by module name (``runnable.runtime.tasks.<kind>``), so a new task kind in
+the IR without a runner fails loudly here instead of being skipped.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any, Callable, Iterator
+
+from runnable.ir.errors import DefinitionError
+from runnable.ir.model import TASK_KINDS, TaskSpec
+from runnable.runtime.capture import Masker
+from runnable.runtime.parameters import Parameters
+from runnable.stores.catalog import FileSystemCatalog
+
+
+@dataclass
+class TaskEnv:
+    """What a task runner may use: inputs, secrets, and where its output goes."""
+
+    where: str
+    run_id: str
+    step_name: str
+    parameters: Parameters
+    load_object: Callable[[str, dict[str, Any]], Any]
+    secrets: dict[str, str]
+    mask: Masker
+    catalog: FileSystemCatalog
+    output: list[str] = field(default_factory=list)
+    extra_env: dict[str, str] = field(default_factory=dict)
+
+
+Runner = Callable[[TaskSpec, TaskEnv], dict[str, Any]]
+
+
+def runner_for(kind: str) -> Runner:
+    if kind not in TASK_KINDS:
+        raise DefinitionError(f"No runner for task kind {kind!r}.")
+    return importlib.import_module(f"runnable.runtime.tasks.{kind}").run  # type: ignore[no-any-return]
+
+
+@contextmanager
+def environment(values: dict[str, str]) -> Iterator[None]:
+    """Set env vars for the duration of an in-process task, restoring the previous state."""
+    saved = {k: os.environ.get(k) for k in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for key, old in saved.items():
+            if old is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = old

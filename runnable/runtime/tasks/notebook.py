@@ -1,0 +1,150 @@
+"""Notebook tasks, executed with Jupyter's own ``nbclient`` (the ``notebook`` extra).
+
+Parameters go in as a cell placed after the cell tagged ``parameters`` (papermill's
+convention) or first; declared returns come back through a final cell that hands them
+over as a display message (JSON values) or a pickle file (objects). That cell is removed
+again, and the executed notebook is stored in the run's catalog, never beside the source.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import pickle
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from runnable.ir.errors import DefinitionError, ParameterError, RunnableError
+from runnable.ir.model import TaskSpec
+from runnable.runtime.tasks import TaskEnv, environment
+
+RETURNS_MIME = "application/x-runnable-returns+json"
+_MISSING = "__runnable_missing__"
+
+
+class NotebookFailed(RunnableError):
+    """A cell of the notebook raised."""
+
+
+def _imports() -> tuple[Any, Any]:
+    try:
+        import nbformat
+        from nbclient import NotebookClient
+    except ImportError:
+        raise DefinitionError(
+            "Notebook tasks need the notebook extra: pip install 'runnable[notebook]'."
+        ) from None
+    return nbformat, NotebookClient
+
+
+def _parameters_source(env: TaskEnv) -> str:
+    lines = ["# Parameters injected by runnable"]
+    for name, spec in env.parameters.items():
+        value = env.load_object(name, spec) if spec.get("kind") == "object" else spec.get("value")
+        if spec.get("kind") == "object":
+            lines.append(f"import pickle as __rp; {name} = __rp.loads({pickle.dumps(value)!r}); del __rp")
+        else:
+            lines.append(f"{name} = {value!r}")
+    return "\n".join(lines)
+
+
+def _returns_source(task: TaskSpec, object_dir: str) -> str:
+    json_names = [r.name for r in task.returns if r.kind != "object"]
+    object_names = [r.name for r in task.returns if r.kind == "object"]
+    return "\n".join(
+        [
+            "import pickle as __rp, os as __ro",
+            "from IPython.display import display as __rd",
+            f"for __rn in {object_names!r}:",
+            "    if __rn in globals():",
+            f"        with open(__ro.path.join({object_dir!r}, __rn), 'wb') as __rf: __rp.dump(globals()[__rn], __rf)",
+            f"__rd({{{RETURNS_MIME!r}: {{__rn: globals().get(__rn, {_MISSING!r}) for __rn in {json_names!r}}},",
+            f"      'text/plain': ''}}, raw=True)",
+        ]
+    )
+
+
+def run(task: TaskSpec, env: TaskEnv) -> dict[str, Any]:
+    nbformat, NotebookClient = _imports()
+    source_path = Path(task.command)
+    try:
+        notebook = nbformat.read(str(source_path), as_version=4)
+    except FileNotFoundError:
+        raise DefinitionError(f"{env.where}: notebook {task.command!r} does not exist.") from None
+    except Exception as exc:  # nbformat raises several types for bad JSON
+        raise DefinitionError(f"{env.where}: notebook {task.command!r} cannot be read: {exc}") from None
+
+    cells = notebook.cells
+    position = next(
+        (i + 1 for i, c in enumerate(cells) if "parameters" in c.get("metadata", {}).get("tags", [])), 0
+    )
+    injected = nbformat.v4.new_code_cell(_parameters_source(env), metadata={"tags": ["injected-parameters"]})
+    cells.insert(position, injected)
+    with tempfile.TemporaryDirectory(prefix="runnable-nb-") as object_dir:
+        returns_cell = nbformat.v4.new_code_cell(_returns_source(task, object_dir))
+        cells.append(returns_cell)
+        shown: list[str] = []
+
+        def show(cell: Any, cell_index: int, execute_reply: Any) -> None:
+            if cell is returns_cell:
+                return
+            for output in cell.get("outputs", []):
+                text = output.get("text") if output.get("output_type") == "stream" else None
+                if text:
+                    text = env.mask(text)
+                    sys.stdout.write(text)
+                    shown.append(text)
+            sys.stdout.flush()
+
+        client = NotebookClient(
+            notebook,
+            timeout=None,
+            kernel_name=task.notebook_args.get("kernel_name", "python3"),
+            resources={"metadata": {"path": os.getcwd()}},
+            on_cell_executed=show,
+        )
+        failure: Exception | None = None
+        with environment({**env.extra_env, **env.secrets}):
+            try:
+                client.execute()
+            except Exception as exc:  # CellExecutionError and kernel failures
+                failure = exc
+        env.output.append("".join(shown))
+        returned = _read_returns(returns_cell) if failure is None else {}
+        objects = {r.name: Path(object_dir, r.name) for r in task.returns if r.kind == "object"}
+        values: dict[str, Any] = {}
+        for spec in task.returns:
+            if spec.kind == "object":
+                if failure is None and not objects[spec.name].is_file():
+                    raise ParameterError(f"{env.where}: the notebook did not define return {spec.name!r}.")
+                if failure is None:
+                    values[spec.name] = pickle.loads(objects[spec.name].read_bytes())
+            elif failure is None:
+                if returned.get(spec.name, _MISSING) == _MISSING:
+                    raise ParameterError(f"{env.where}: the notebook did not define return {spec.name!r}.")
+                values[spec.name] = returned[spec.name]
+    cells.remove(returns_cell)
+    out_name = f"{source_path.stem}_{env.step_name}_out.ipynb"
+    env.catalog.put_text(env.run_id, out_name, env.mask(nbformat.writes(notebook)))
+    if failure is not None:
+        raise NotebookFailed(f"{env.where}: the notebook failed; the executed copy is {out_name!r} in the catalog.\n"
+                             f"{_plain(str(failure))}")
+    return values
+
+
+def _read_returns(cell: Any) -> dict[str, Any]:
+    for output in cell.get("outputs", []):
+        data = output.get("data", {})
+        if RETURNS_MIME in data:
+            payload = data[RETURNS_MIME]
+            return json.loads(payload) if isinstance(payload, str) else dict(payload)
+    return {}
+
+
+def _plain(text: str) -> str:
+    """Drop ANSI colour codes from kernel tracebacks."""
+    import re
+
+    return re.sub(r"\x1b\[[0-9;]*m", "", text)

@@ -1,0 +1,1 @@
+"""Run-log stores, catalogs and secret sources behind small interfaces."""

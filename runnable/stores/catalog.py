@@ -1,0 +1,156 @@
+"""The file-system catalog: files and objects a run produces, kept per run id.
+
+``put`` copies files matched under the compute folder into ``<catalog>/<run_id>/``,
+hashing them as they are copied; ``get`` brings them back for a later step. Every
+copy lands under a temporary name and is renamed into place, so a killed step
+never leaves a half-written file in the catalog.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import pickle
+from pathlib import Path
+from typing import Any, Iterable
+
+from runnable.ir.errors import CatalogError
+from runnable.stores.atomic import write_atomic
+from runnable.stores.records import CatalogEntry
+
+_CHUNK = 1 << 20
+
+
+def sha256_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for chunk in iter(lambda: handle.read(_CHUNK), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _copy_hashing(source: Path, target: Path) -> str:
+    """Copy ``source`` to ``target`` atomically and return its sha256."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_name(f".{target.name}.{os.getpid()}.{os.urandom(3).hex()}.tmp")
+    digest = hashlib.sha256()
+    try:
+        with open(source, "rb") as src, open(tmp, "wb") as dst:
+            for chunk in iter(lambda: src.read(_CHUNK), b""):
+                digest.update(chunk)
+                dst.write(chunk)
+            dst.flush()
+            os.fsync(dst.fileno())
+        os.replace(tmp, target)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    return digest.hexdigest()
+
+
+def _expand(root: Path, pattern: str, exclude: Iterable[Path] = ()) -> list[Path]:
+    """Files matched by ``pattern`` under ``root``; a matched folder contributes its files."""
+    if Path(pattern).is_absolute() or ".." in Path(pattern).parts:
+        raise CatalogError(f"Catalog glob {pattern!r} must be relative to the data folder and stay inside it.")
+    excluded = [e.resolve() for e in exclude]
+    found: set[Path] = set()
+    for match in root.glob(pattern):
+        candidates = [match] if match.is_file() else [p for p in match.rglob("*") if p.is_file()]
+        for candidate in candidates:
+            resolved = candidate.resolve()
+            if any(resolved == e or e in resolved.parents for e in excluded):
+                continue
+            if candidate.name.startswith(".") and candidate.name.endswith(".tmp"):
+                continue
+            found.add(candidate)
+    return sorted(found)
+
+
+class FileSystemCatalog:
+    """``<catalog_location>/<run_id>/...`` on the local file system."""
+
+    def __init__(self, catalog_location: str = ".catalog", compute_data_folder: str = ".") -> None:
+        self.root = Path(catalog_location)
+        self.compute = Path(compute_data_folder)
+        self.excluded: list[Path] = [self.root]
+
+    def exclude(self, *paths: str | Path) -> None:
+        """Never put these folders (the run-log store, say) even when a glob matches them."""
+        self.excluded.extend(Path(p) for p in paths)
+
+    def run_folder(self, run_id: str) -> Path:
+        return self.root / run_id
+
+    def put(self, run_id: str, patterns: list[str], store_copy: bool = True) -> list[CatalogEntry]:
+        entries: list[CatalogEntry] = []
+        for pattern in patterns:
+            matches = _expand(self.compute, pattern, self.excluded)
+            if not matches:
+                raise CatalogError(
+                    f"Catalog put {pattern!r} matched no file under {self.compute.resolve()}; "
+                    "check the glob or that the step wrote the file."
+                )
+            for source in matches:
+                relative = source.relative_to(self.compute).as_posix()
+                if store_copy:
+                    digest = _copy_hashing(source, self.run_folder(run_id) / relative)
+                else:
+                    digest = sha256_file(source)
+                entries.append(
+                    CatalogEntry(name=relative, sha256=digest, stage="put", catalog_path=f"{run_id}/{relative}",
+                                 copied=store_copy)
+                )
+        return entries
+
+    def get(self, run_id: str, patterns: list[str]) -> list[CatalogEntry]:
+        entries: list[CatalogEntry] = []
+        folder = self.run_folder(run_id)
+        for pattern in patterns:
+            matches = _expand(folder, pattern) if folder.is_dir() else []
+            if not matches:
+                raise CatalogError(
+                    f"Catalog get {pattern!r} matched nothing in run {run_id!r}'s catalog; "
+                    "an earlier step must put it first."
+                )
+            for source in matches:
+                relative = source.relative_to(folder).as_posix()
+                digest = _copy_hashing(source, self.compute / relative)
+                entries.append(
+                    CatalogEntry(name=relative, sha256=digest, stage="get", catalog_path=f"{run_id}/{relative}")
+                )
+        return entries
+
+    def put_text(self, run_id: str, name: str, text: str) -> Path:
+        """Store a captured log or other text produced by the runtime itself."""
+        target = self.run_folder(run_id) / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        write_atomic(target, text.encode("utf-8", "replace"), durable=False)
+        return target
+
+    def put_file(self, run_id: str, source: Path, name: str) -> CatalogEntry:
+        digest = _copy_hashing(source, self.run_folder(run_id) / name)
+        return CatalogEntry(name=name, sha256=digest, stage="put", catalog_path=f"{run_id}/{name}")
+
+    def put_object(self, run_id: str, name: str, value: Any) -> str:
+        """Pickle a returned object into the run's catalog; returns its catalog file name."""
+        file_name = f"{name}.pickle"
+        target = self.run_folder(run_id) / file_name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        write_atomic(target, pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL))
+        return file_name
+
+    def get_object(self, run_id: str, file_name: str) -> Any:
+        try:
+            return pickle.loads((self.run_folder(run_id) / file_name).read_bytes())
+        except FileNotFoundError:
+            raise CatalogError(f"Object {file_name!r} is missing from run {run_id!r}'s catalog.") from None
+
+
+class DoNothingCatalog(FileSystemCatalog):
+    """Records nothing and copies nothing; objects still need a place, so they use a temp folder."""
+
+    def put(self, run_id: str, patterns: list[str], store_copy: bool = True) -> list[CatalogEntry]:
+        return []
+
+    def get(self, run_id: str, patterns: list[str]) -> list[CatalogEntry]:
+        return []

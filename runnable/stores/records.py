@@ -1,0 +1,131 @@
+"""The run log's records: a run header and one record per step.
+
+They are plain data with ``to_dict``/``from_dict`` so every store writes the same JSON,
+and a run log read back from any store compares equal to the one that was written.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timezone
+from typing import Any
+
+CREATED = "CREATED"
+PROCESSING = "PROCESSING"
+SUCCESS = "SUCCESS"
+FAIL = "FAIL"
+
+
+def now() -> str:
+    """UTC timestamp with microseconds: sortable and unambiguous across machines."""
+    return datetime.now(timezone.utc).isoformat(timespec="microseconds")
+
+
+@dataclass
+class Attempt:
+    number: int
+    status: str
+    start_time: str
+    end_time: str = ""
+    message: str = ""
+    input_parameters: dict[str, Any] = field(default_factory=dict)
+    output_parameters: dict[str, Any] = field(default_factory=dict)
+    metrics: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "Attempt":
+        return cls(**data)
+
+
+@dataclass
+class CatalogEntry:
+    name: str
+    sha256: str
+    stage: str  # "get" or "put"
+    catalog_path: str
+    copied: bool = True
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "CatalogEntry":
+        return cls(**data)
+
+
+@dataclass
+class StepLog:
+    name: str
+    internal_name: str
+    type: str
+    status: str = CREATED
+    message: str = ""
+    attempts: list[Attempt] = field(default_factory=list)
+    catalog: list[CatalogEntry] = field(default_factory=list)
+    mock: bool = False
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "StepLog":
+        data = dict(data)
+        data["attempts"] = [Attempt.from_dict(a) for a in data.get("attempts", [])]
+        data["catalog"] = [CatalogEntry.from_dict(c) for c in data.get("catalog", [])]
+        return cls(**data)
+
+    @property
+    def start_time(self) -> str:
+        return self.attempts[0].start_time if self.attempts else ""
+
+
+@dataclass
+class CodeIdentity:
+    type: str  # "git"
+    identifier: str
+    dirty: bool
+    url: str = ""
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "CodeIdentity":
+        return cls(**data)
+
+
+@dataclass
+class RunLog:
+    """What happened in one run. ``parameters`` hold ``{name: {kind, value}}``."""
+
+    run_id: str
+    kind: str
+    status: str = CREATED
+    name: str = ""
+    tag: str = ""
+    ir_hash: str = ""
+    start_time: str = ""
+    end_time: str = ""
+    initial_parameters: dict[str, Any] = field(default_factory=dict)
+    parameters: dict[str, Any] = field(default_factory=dict)
+    code_identity: CodeIdentity | None = None
+    executor: str = "local"
+    steps: dict[str, StepLog] = field(default_factory=dict)
+
+    def header(self) -> dict[str, Any]:
+        data = asdict(self)
+        data.pop("steps")
+        return data
+
+    def to_dict(self) -> dict[str, Any]:
+        data = self.header()
+        data["steps"] = {name: step.to_dict() for name, step in self.steps.items()}
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "RunLog":
+        data = dict(data)
+        steps = data.pop("steps", {}) or {}
+        identity = data.get("code_identity")
+        data["code_identity"] = CodeIdentity.from_dict(identity) if identity else None
+        run = cls(**data)
+        run.steps = {name: StepLog.from_dict(step) for name, step in steps.items()}
+        return run
+
+    def parameter_values(self) -> dict[str, Any]:
+        """Final parameter values by name (objects appear as their catalog file name)."""
+        return {name: spec["value"] for name, spec in self.parameters.items()}

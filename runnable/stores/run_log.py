@@ -1,0 +1,153 @@
+"""Run-log stores: where run headers and step records live.
+
+The file-system store keeps one folder per run with one JSON file per step, so a
+step's write costs the same at step 1 and at step 1,000, and concurrent steps never
+rewrite each other's records.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any, Protocol
+
+from runnable.ir.errors import RunLogExistsError, RunNotFoundError, RunnableError
+from runnable.stores.atomic import write_atomic
+from runnable.stores.records import RunLog, StepLog
+
+
+class RunLogStore(Protocol):
+    def create_run(self, run: RunLog, ir_text: str) -> None: ...
+    def put_run(self, run: RunLog) -> None: ...
+    def put_step(self, run_id: str, step: StepLog) -> None: ...
+    def get_run(self, run_id: str) -> RunLog: ...
+    def get_ir(self, run_id: str) -> str: ...
+    def list_runs(self) -> list[RunLog]: ...
+
+
+def _dumps(data: Any) -> bytes:
+    return json.dumps(data, indent=1, ensure_ascii=False, default=str).encode()
+
+
+def check_run_id(run_id: str) -> str:
+    """Run ids name folders and Kubernetes objects later: keep them simple."""
+    if (
+        not run_id
+        or len(run_id) > 128
+        or run_id.startswith((".", "-"))
+        or not all(c.isalnum() or c in "-_." for c in run_id)
+    ):
+        raise RunnableError(
+            f"Run id {run_id!r} is not valid: use letters, digits, '-', '_' or '.', "
+            "at most 128 characters, not starting with '.' or '-'."
+        )
+    return run_id
+
+
+class FileSystemRunLogStore:
+    """``<log_folder>/<run_id>/run.json``, ``ir.json`` and ``steps/<internal_name>.json``."""
+
+    def __init__(self, log_folder: str = ".run_log_store") -> None:
+        self.root = Path(log_folder)
+
+    def _run_dir(self, run_id: str) -> Path:
+        return self.root / check_run_id(run_id)
+
+    def create_run(self, run: RunLog, ir_text: str) -> None:
+        folder = self._run_dir(run.run_id)
+        self.root.mkdir(parents=True, exist_ok=True)
+        try:
+            folder.mkdir()  # atomic claim of the run id
+        except FileExistsError:
+            raise RunLogExistsError(
+                f"A run with id {run.run_id!r} already exists in {self.root}; choose another run id "
+                f"or use 'runnable retry {run.run_id}' to retry it."
+            ) from None
+        (folder / "steps").mkdir()
+        write_atomic(folder / "ir.json", ir_text.encode())
+        self.put_run(run)
+
+    def put_run(self, run: RunLog) -> None:
+        write_atomic(self._run_dir(run.run_id) / "run.json", _dumps(run.header()))
+
+    def put_step(self, run_id: str, step: StepLog) -> None:
+        write_atomic(self._run_dir(run_id) / "steps" / f"{step.internal_name}.json", _dumps(step.to_dict()))
+
+    def get_run(self, run_id: str) -> RunLog:
+        folder = self._run_dir(run_id)
+        try:
+            header = json.loads((folder / "run.json").read_bytes())
+        except FileNotFoundError:
+            raise RunNotFoundError(
+                f"No run with id {run_id!r} in {self.root}; 'runnable runs' lists the known runs."
+            ) from None
+        run = RunLog.from_dict(header)
+        steps = []
+        for path in (folder / "steps").glob("*.json"):
+            if path.name.startswith("."):
+                continue
+            steps.append(StepLog.from_dict(json.loads(path.read_bytes())))
+        steps.sort(key=lambda s: (s.start_time, s.internal_name))
+        run.steps = {s.internal_name: s for s in steps}
+        return run
+
+    def get_ir(self, run_id: str) -> str:
+        try:
+            return (self._run_dir(run_id) / "ir.json").read_text()
+        except FileNotFoundError:
+            raise RunNotFoundError(f"No run with id {run_id!r} in {self.root}.") from None
+
+    def list_runs(self) -> list[RunLog]:
+        runs = []
+        if not self.root.is_dir():
+            return runs
+        for entry in os.scandir(self.root):
+            header = Path(entry.path) / "run.json"
+            if entry.is_dir() and header.is_file():
+                try:
+                    runs.append(RunLog.from_dict(json.loads(header.read_bytes())))
+                except (ValueError, TypeError):
+                    continue
+        runs.sort(key=lambda r: (r.start_time, r.run_id))
+        return runs
+
+
+class MemoryRunLogStore:
+    """Keeps everything in this process: for tests and throw-away runs."""
+
+    def __init__(self) -> None:
+        self.runs: dict[str, dict[str, Any]] = {}
+
+    def create_run(self, run: RunLog, ir_text: str) -> None:
+        check_run_id(run.run_id)
+        if run.run_id in self.runs:
+            raise RunLogExistsError(f"A run with id {run.run_id!r} already exists in memory.")
+        self.runs[run.run_id] = {"ir": ir_text, "steps": {}}
+        self.put_run(run)
+
+    def put_run(self, run: RunLog) -> None:
+        self.runs[run.run_id]["header"] = json.loads(_dumps(run.header()))
+
+    def put_step(self, run_id: str, step: StepLog) -> None:
+        self.runs[run_id]["steps"][step.internal_name] = json.loads(_dumps(step.to_dict()))
+
+    def get_run(self, run_id: str) -> RunLog:
+        if run_id not in self.runs:
+            raise RunNotFoundError(f"No run with id {run_id!r} in memory.")
+        stored = self.runs[run_id]
+        run = RunLog.from_dict(stored["header"])
+        steps = [StepLog.from_dict(s) for s in stored["steps"].values()]
+        steps.sort(key=lambda s: (s.start_time, s.internal_name))
+        run.steps = {s.internal_name: s for s in steps}
+        return run
+
+    def get_ir(self, run_id: str) -> str:
+        if run_id not in self.runs:
+            raise RunNotFoundError(f"No run with id {run_id!r} in memory.")
+        return self.runs[run_id]["ir"]
+
+    def list_runs(self) -> list[RunLog]:
+        return sorted(
+            (RunLog.from_dict(s["header"]) for s in self.runs.values()), key=lambda r: (r.start_time, r.run_id)
+        )
