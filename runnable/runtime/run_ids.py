@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import secrets
 import time
 
 RUN_ID_ENV = "RUNNABLE_RUN_ID"
@@ -11,7 +10,7 @@ RUN_ID_ENV = "RUNNABLE_RUN_ID"
 
 def new_run_id() -> str:
     """``YYYYMMDD-HHMMSS-xxxxxx``: UTC time plus 24 random bits."""
-    return time.strftime("%Y%m%d-%H%M%S", time.gmtime()) + "-" + secrets.token_hex(3)
+    return time.strftime("%Y%m%d-%H%M%S", time.gmtime()) + "-" + os.urandom(3).hex()
 
 
 def choose_run_id(explicit: str = "") -> str:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import pickle
+import subprocess
 import sys
 import tempfile
 from pathlib import Path
@@ -77,6 +78,8 @@ def run(task: TaskSpec, env: TaskEnv) -> dict[str, Any]:
         raise DefinitionError(f"{env.where}: notebook {task.command!r} cannot be read: {exc}") from None
 
     cells = notebook.cells
+    for index, cell in enumerate(cells):
+        cell.setdefault("id", f"cell-{index}")  # older notebooks lack ids; nbformat 5 wants them
     position = next(
         (i + 1 for i, c in enumerate(cells) if "parameters" in c.get("metadata", {}).get("tags", [])), 0
     )
@@ -108,7 +111,9 @@ def run(task: TaskSpec, env: TaskEnv) -> dict[str, Any]:
         failure: Exception | None = None
         with environment({**env.extra_env, **env.secrets}):
             try:
-                client.execute()
+                # The kernel's own stderr only carries its start-up chatter; cell output
+                # arrives through messages and is shown above.
+                client.execute(stderr=subprocess.DEVNULL)
             except Exception as exc:  # CellExecutionError and kernel failures
                 failure = exc
         env.output.append("".join(shown))

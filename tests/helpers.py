@@ -1,0 +1,23 @@
+"""Small helpers for tests: build definitions from tiny modules and run them in memory."""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+from typing import Any
+
+from runnable.config import parse_config
+from runnable.launch import run_definition
+
+MEMORY = {"run-log-store": {"type": "buffered"}}
+
+
+def write_module(folder: Path, name: str, source: str) -> Path:
+    path = folder / f"{name}.py"
+    path.write_text(textwrap.dedent(source))
+    return path
+
+
+def run_in_memory(obj: Any, config: dict[str, Any] | None = None, **kwargs: Any):
+    """Run a DSL object with the in-memory run-log store; returns the run log."""
+    return run_definition(obj.to_ir(), parse_config({**MEMORY, **(config or {})}, "test"), **kwargs)

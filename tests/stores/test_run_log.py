@@ -1,0 +1,87 @@
+"""Run-log stores: one record per step, atomic writes, listing, and existing run ids."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from runnable.ir.errors import RunLogExistsError, RunNotFoundError, RunnableError
+from runnable.stores.records import SUCCESS, Attempt, CodeIdentity, RunLog, StepLog
+from runnable.stores.run_log import FileSystemRunLogStore, MemoryRunLogStore
+
+
+def _run(run_id: str = "r1") -> RunLog:
+    return RunLog(run_id=run_id, kind="pipeline", start_time="2026-01-01T00:00:00+00:00",
+                  parameters={"x": {"kind": "json", "value": 1}},
+                  code_identity=CodeIdentity("git", "abc", True))
+
+
+def _step(name: str, start: str) -> StepLog:
+    return StepLog(name=name, internal_name=name, type="task", status=SUCCESS,
+                   attempts=[Attempt(1, SUCCESS, start, start)])
+
+
+@pytest.mark.parametrize("store_class", [FileSystemRunLogStore, MemoryRunLogStore])
+def test_round_trip(tmp_path: Path, store_class) -> None:
+    store = store_class(str(tmp_path / "logs")) if store_class is FileSystemRunLogStore else store_class()
+    run = _run()
+    store.create_run(run, '{"ir": 1}')
+    store.put_step("r1", _step("second", "2026-01-01T00:00:02"))
+    store.put_step("r1", _step("first", "2026-01-01T00:00:01"))
+    loaded = store.get_run("r1")
+    assert list(loaded.steps) == ["first", "second"]
+    assert loaded.code_identity == run.code_identity
+    assert loaded.parameters == run.parameters
+    assert store.get_ir("r1") == '{"ir": 1}'
+    assert [r.run_id for r in store.list_runs()] == ["r1"]
+    with pytest.raises(RunLogExistsError, match="already exists"):
+        store.create_run(_run(), "{}")
+    with pytest.raises(RunNotFoundError):
+        store.get_run("nope")
+
+
+def test_one_file_per_step_and_no_temporary_files_left(tmp_path: Path) -> None:
+    store = FileSystemRunLogStore(str(tmp_path))
+    store.create_run(_run(), "{}")
+    for index in range(5):
+        store.put_step("r1", _step(f"s{index}", f"2026-01-01T00:00:0{index}"))
+    files = sorted(p.name for p in (tmp_path / "r1" / "steps").iterdir())
+    assert files == [f"s{i}.json" for i in range(5)]
+    assert not list(tmp_path.rglob("*.tmp"))
+
+
+@pytest.mark.parametrize("run_id", ["", "../escape", "a/b", ".hidden", "x" * 200, "with space"])
+def test_unsafe_run_ids_are_refused(tmp_path: Path, run_id: str) -> None:
+    with pytest.raises(RunnableError, match="not valid"):
+        FileSystemRunLogStore(str(tmp_path)).create_run(_run(run_id), "{}")
+
+
+def test_a_killed_writer_never_leaves_a_torn_record(tmp_path: Path) -> None:
+    """Kill a process that rewrites a record in a loop; the record always parses."""
+    store = FileSystemRunLogStore(str(tmp_path))
+    store.create_run(_run(), "{}")
+    store.put_step("r1", _step("s", "2026"))
+    script = (
+        "import sys\nfrom runnable.stores.run_log import FileSystemRunLogStore\n"
+        "from runnable.stores.records import StepLog\n"
+        f"store = FileSystemRunLogStore({str(tmp_path)!r})\n"
+        "big = 'x' * 200000\n"
+        "print('ready', flush=True)\n"
+        "while True:\n"
+        "    store.put_step('r1', StepLog(name='s', internal_name='s', type='task', message=big))\n"
+    )
+    process = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE)
+    assert process.stdout is not None and process.stdout.readline().strip() == b"ready"
+    for _ in range(20):
+        record = json.loads((tmp_path / "r1" / "steps" / "s.json").read_text())
+        assert record["name"] == "s"
+    os.kill(process.pid, signal.SIGKILL)
+    process.wait()
+    assert json.loads((tmp_path / "r1" / "steps" / "s.json").read_text())["name"] == "s"
+    assert store.get_run("r1").steps["s"].name == "s"
