@@ -1,0 +1,141 @@
+"""The ``runnable`` command, run as a real process: exit codes, messages, files."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.helpers import write_module
+
+
+def runnable(*args: str, cwd: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "runnable.cli", *args], cwd=cwd, capture_output=True, text=True,
+                          env=env)
+
+
+def run_ids(project: Path) -> list[str]:
+    folder = project / ".run_log_store"
+    return sorted(p.name for p in folder.iterdir()) if folder.is_dir() else []
+
+
+def run_header(project: Path, run_id: str) -> dict:
+    return json.loads((project / ".run_log_store" / run_id / "run.json").read_text())
+
+
+def test_seed_job_runs_once_through_main(project: Path) -> None:
+    result = runnable("run", "examples/11-jobs/python_tasks.py", cwd=project)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.count("Hello World!") == 1
+    [run_id] = run_ids(project)
+    assert run_header(project, run_id)["status"] == "SUCCESS"
+    assert "Hello World!" in (project / ".catalog" / run_id / "job.execution.log").read_text()
+
+
+def test_plain_python_finds_the_project_modules(project: Path) -> None:
+    result = subprocess.run([sys.executable, "examples/01-tasks/python_tasks.py"], cwd=project, capture_output=True,
+                            text=True)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.count("Hello World!") == 2
+
+
+def test_main_that_only_returns_is_executed_with_cli_options(project: Path) -> None:
+    write_module(project, "returns_only", """
+        from runnable import Pipeline, ShellTask
+        def main():
+            return Pipeline(steps=[ShellTask(name="s", command="export got=$value", returns=["got"])])
+    """)
+    (project / "p.yaml").write_text("value: 7\n")
+    result = runnable("run", "returns_only.py", "-p", "p.yaml", "--run-id", "my-run", "--tag", "t1", cwd=project)
+    assert result.returncode == 0, result.stderr
+    header = run_header(project, "my-run")
+    assert header["tag"] == "t1" and header["parameters"]["got"]["value"] == 7
+
+
+def test_module_level_object_and_named_attribute(project: Path) -> None:
+    write_module(project, "two", """
+        from runnable import PythonJob, ShellJob
+        first = ShellJob(command="echo first")
+        second = ShellJob(command="echo second")
+    """)
+    ambiguous = runnable("run", "two.py", cwd=project)
+    assert ambiguous.returncode == 2 and "several jobs/pipelines (first, second)" in ambiguous.stderr
+    chosen = runnable("run", "two.py:second", cwd=project)
+    assert chosen.returncode == 0 and "second" in chosen.stdout and "first" not in chosen.stdout
+
+
+def test_a_failed_run_exits_1(project: Path) -> None:
+    write_module(project, "failing", """
+        from runnable import ShellJob
+        job = ShellJob(command="echo about to fail; exit 4")
+    """)
+    result = runnable("run", "failing.py", cwd=project)
+    assert result.returncode == 1
+    assert "exited with code 4" in result.stderr
+    [run_id] = run_ids(project)
+    assert run_header(project, run_id)["status"] == "FAIL"
+
+
+@pytest.mark.parametrize(
+    ("files", "args", "message"),
+    [
+        ({}, ["run", "missing.py"], "does not exist"),
+        ({"lam.py": "from runnable import PythonJob\njob = PythonJob(function=lambda: 1)\n"}, ["run", "lam.py"],
+         "a lambda cannot be referenced"),
+        ({"nothing.py": "x = 1\n"}, ["run", "nothing.py"], "no module-level Pipeline or Job"),
+        ({"ok.py": "from runnable import ShellJob\njob = ShellJob(command='true')\n", "bad.yaml": "catalog: [x\n"},
+         ["run", "ok.py", "-c", "bad.yaml"], "not valid YAML"),
+        ({"ok.py": "from runnable import ShellJob\njob = ShellJob(command='true')\n",
+          "k.yaml": "job-executor:\n  type: k8s-job\n"}, ["run", "ok.py", "-c", "k.yaml"], "not available yet"),
+        ({"ok.py": "from runnable import ShellJob\njob = ShellJob(command='true')\n", "u.yaml": "executor: {}\n"},
+         ["run", "ok.py", "-c", "u.yaml"], "Unknown configuration key 'executor'"),
+        ({"boom.py": "raise RuntimeError('broken module')\n"}, ["run", "boom.py"], "broken module"),
+        ({"ok.py": "from runnable import ShellJob\njob = ShellJob(command='true')\n"},
+         ["compile", "ok.py", "--target", "argoo"], "Unknown target 'argoo'"),
+        ({}, ["show", "no-such-run"], "No run with id 'no-such-run'"),
+    ],
+)
+def test_user_errors_exit_2_with_one_clear_message(project: Path, files: dict, args: list, message: str) -> None:
+    for name, text in files.items():
+        (project / name).write_text(text)
+    result = runnable(*args, cwd=project)
+    assert result.returncode == 2, (result.stdout, result.stderr)
+    assert message in result.stderr
+    assert "Traceback (most recent call last)" not in result.stderr.split("Error:")[0]
+    assert not (project / ".catalog").exists()
+
+
+def test_an_existing_run_id_is_refused_and_the_old_run_kept(project: Path) -> None:
+    first = runnable("run", "examples/11-jobs/scripts.py", "--run-id", "same", cwd=project)
+    assert first.returncode == 0
+    before = (project / ".run_log_store" / "same" / "run.json").read_text()
+    second = runnable("run", "examples/11-jobs/scripts.py", "--run-id", "same", cwd=project)
+    assert second.returncode == 2 and "already exists" in second.stderr
+    assert (project / ".run_log_store" / "same" / "run.json").read_text() == before
+
+
+def test_compile_is_deterministic_and_never_runs(project: Path) -> None:
+    first = runnable("compile", "examples/01-tasks/python_tasks.py", cwd=project)
+    second = runnable("compile", "examples/01-tasks/python_tasks.py", "--format", "yaml", cwd=project)
+    assert first.returncode == 0, first.stderr
+    assert first.stdout == second.stdout and "kind: pipeline" in first.stdout
+    assert not (project / ".run_log_store").exists()
+    as_json = runnable("compile", "examples/01-tasks/python_tasks.py", "--format", "json", "-o", "out/ir.json",
+                       cwd=project)
+    assert as_json.returncode == 0
+    assert json.loads((project / "out" / "ir.json").read_text())["graph"]["start_at"] == "task1"
+
+
+def test_runs_and_show(project: Path) -> None:
+    runnable("run", "examples/03-parameters/passing_parameters_python.py", "--run-id", "shown", "--tag", "demo",
+             cwd=project)
+    listing = runnable("runs", cwd=project)
+    assert listing.returncode == 0 and "shown" in listing.stdout and "demo" in listing.stdout
+    shown = runnable("show", "shown", cwd=project)
+    assert shown.returncode == 0
+    assert "SUCCESS  write" in shown.stdout and "bumped = 8" in shown.stdout
+    as_json = json.loads(runnable("show", "shown", "--json", cwd=project).stdout)
+    assert as_json["steps"]["read"]["attempts"][0]["output_parameters"]["bumped"]["value"] == 8
