@@ -7,7 +7,6 @@ prints these without a traceback.
 
 from __future__ import annotations
 
-import difflib
 from typing import Iterable
 
 
@@ -57,6 +56,8 @@ class ExecutionFailedError(RunnableError):
 
 def closest(word: str, choices: Iterable[str]) -> str:
     """Return a ' Did you mean X?' hint, or an empty string when nothing is close."""
+    import difflib  # only on the error path
+
     match = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
     return f" Did you mean '{match[0]}'?" if match else ""
 

@@ -6,10 +6,10 @@ hold the catalog file name of their pickle; the runtime loads them on demand.
 
 from __future__ import annotations
 
-import argparse
 import inspect
 import json
 import os
+import sys
 import typing
 from pathlib import Path
 from typing import Any, Callable, Mapping
@@ -89,28 +89,21 @@ def bind_arguments(
     where: str,
 ) -> dict[str, Any]:
     """Keyword arguments for ``function`` by name, cast to its annotations."""
-    signature = inspect.signature(function)
-    hints = _type_hints(function)
+    slots, var_keyword = _signature(function)
+    namespace_type = _namespace_type()
     kwargs: dict[str, Any] = {}
     consumed: set[str] = set()
-    var_keyword = False
-    for name, param in signature.parameters.items():
-        if param.kind is inspect.Parameter.VAR_KEYWORD:
-            var_keyword = True
-            continue
-        if param.kind is inspect.Parameter.VAR_POSITIONAL:
-            continue
-        annotation = hints.get(name, param.annotation)
-        if annotation is argparse.Namespace:
+    for name, annotation, required in slots:
+        if namespace_type is not None and annotation is namespace_type:
             values = {k: _value(k, v, load_object) for k, v in params.items()}
-            kwargs[name] = argparse.Namespace(**values)
+            kwargs[name] = namespace_type(**values)
             consumed.update(values)
             continue
         if name in params:
             value = _value(name, params[name], load_object)
             kwargs[name] = cast_to(annotation, value, name, where)
             consumed.add(name)
-        elif param.default is inspect.Parameter.empty:
+        elif required:
             available = ", ".join(sorted(params)) or "none"
             raise ParameterError(
                 f"{where}: function {function.__qualname__} requires parameter {name!r}, which is not set. "
@@ -122,6 +115,33 @@ def bind_arguments(
             if name not in consumed and name not in kwargs:
                 kwargs[name] = _value(name, spec, load_object)
     return kwargs
+
+
+_SIGNATURES: dict[Callable[..., Any], tuple[list[tuple[str, Any, bool]], bool]] = {}
+
+
+def _signature(function: Callable[..., Any]) -> tuple[list[tuple[str, Any, bool]], bool]:
+    """(name, annotation, required) per named argument, and whether ``**kwargs`` is taken; cached."""
+    cached = _SIGNATURES.get(function)
+    if cached is not None:
+        return cached
+    signature = inspect.signature(function)
+    hints = _type_hints(function)
+    slots: list[tuple[str, Any, bool]] = []
+    var_keyword = False
+    for name, param in signature.parameters.items():
+        if param.kind is inspect.Parameter.VAR_KEYWORD:
+            var_keyword = True
+        elif param.kind is not inspect.Parameter.VAR_POSITIONAL:
+            slots.append((name, hints.get(name, param.annotation), param.default is inspect.Parameter.empty))
+    _SIGNATURES[function] = (slots, var_keyword)
+    return slots, var_keyword
+
+
+def _namespace_type() -> Any:
+    """argparse.Namespace if the user's code imported argparse (else nobody can annotate with it)."""
+    argparse = sys.modules.get("argparse")
+    return getattr(argparse, "Namespace", None)
 
 
 def _value(name: str, spec: dict[str, Any], load_object: Callable[[str, dict[str, Any]], Any]) -> Any:

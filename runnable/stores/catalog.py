@@ -8,9 +8,7 @@ never leaves a half-written file in the catalog.
 
 from __future__ import annotations
 
-import hashlib
 import os
-import pickle
 from pathlib import Path
 from typing import Any, Iterable
 
@@ -22,6 +20,8 @@ _CHUNK = 1 << 20
 
 
 def sha256_file(path: Path) -> str:
+    import hashlib
+
     digest = hashlib.sha256()
     with open(path, "rb") as handle:
         for chunk in iter(lambda: handle.read(_CHUNK), b""):
@@ -32,6 +32,8 @@ def sha256_file(path: Path) -> str:
 def _copy_hashing(source: Path, target: Path) -> str:
     """Copy ``source`` to ``target`` atomically and return its sha256."""
     target.parent.mkdir(parents=True, exist_ok=True)
+    import hashlib
+
     tmp = target.with_name(f".{target.name}.{os.getpid()}.{os.urandom(3).hex()}.tmp")
     digest = hashlib.sha256()
     try:
@@ -133,6 +135,8 @@ class FileSystemCatalog:
 
     def put_object(self, run_id: str, name: str, value: Any) -> str:
         """Pickle a returned object into the run's catalog; returns its catalog file name."""
+        import pickle
+
         file_name = f"{name}.pickle"
         target = self.run_folder(run_id) / file_name
         target.parent.mkdir(parents=True, exist_ok=True)
@@ -140,6 +144,8 @@ class FileSystemCatalog:
         return file_name
 
     def get_object(self, run_id: str, file_name: str) -> Any:
+        import pickle
+
         try:
             return pickle.loads((self.run_folder(run_id) / file_name).read_bytes())
         except FileNotFoundError:

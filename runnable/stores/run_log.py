@@ -27,7 +27,8 @@ class RunLogStore(Protocol):
 
 
 def _dumps(data: Any) -> bytes:
-    return json.dumps(data, indent=1, ensure_ascii=False, default=str).encode()
+    # Compact separators keep json on its C encoder; 'runnable show --json' pretty-prints.
+    return json.dumps(data, separators=(",", ":"), ensure_ascii=False, default=str).encode()
 
 
 def check_run_id(run_id: str) -> str:
@@ -65,8 +66,9 @@ class FileSystemRunLogStore:
                 f"or use 'runnable retry {run.run_id}' to retry it."
             ) from None
         (folder / "steps").mkdir()
-        write_atomic(folder / "ir.json", ir_text.encode())
-        self.put_run(run)
+        # Atomic but not fsynced: both are rewritten or superseded by durable records.
+        write_atomic(folder / "ir.json", ir_text.encode(), durable=False)
+        write_atomic(folder / "run.json", _dumps(run.header()), durable=False)
 
     def put_run(self, run: RunLog) -> None:
         write_atomic(self._run_dir(run.run_id) / "run.json", _dumps(run.header()))

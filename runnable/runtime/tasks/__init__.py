@@ -38,10 +38,16 @@ class TaskEnv:
 Runner = Callable[[TaskSpec, TaskEnv], dict[str, Any]]
 
 
+_RUNNERS: dict[str, Runner] = {}
+
+
 def runner_for(kind: str) -> Runner:
-    if kind not in TASK_KINDS:
-        raise DefinitionError(f"No runner for task kind {kind!r}.")
-    return importlib.import_module(f"runnable.runtime.tasks.{kind}").run  # type: ignore[no-any-return]
+    runner = _RUNNERS.get(kind)
+    if runner is None:
+        if kind not in TASK_KINDS:
+            raise DefinitionError(f"No runner for task kind {kind!r}.")
+        runner = _RUNNERS[kind] = importlib.import_module(f"runnable.runtime.tasks.{kind}").run
+    return runner
 
 
 @contextmanager
