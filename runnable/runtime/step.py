@@ -70,16 +70,23 @@ def _attempt(
         if task.catalog and task.catalog.get:
             entries.extend(ctx.catalog.get(ctx.run_id, task.catalog.get))
         values = runner_for(task.kind)(task, env)
-        outputs = _record_returns(ctx, task, values, where, attempt)
-        if task.catalog and task.catalog.put:
-            entries.extend(ctx.catalog.put(ctx.run_id, task.catalog.put, task.catalog.store_copy))
+        # Check everything the step produced before writing any of it: a bad return or a
+        # put glob that matches nothing leaves neither objects nor files behind.
+        outputs, objects = _prepare_returns(task, values, where, attempt)
+        sources = ctx.catalog.match_put(task.catalog.put) if task.catalog and task.catalog.put else []
+        _store_objects(ctx, objects)
+        if sources:
+            entries.extend(ctx.catalog.put_files(ctx.run_id, sources, task.catalog.store_copy))  # type: ignore[union-attr]
+        attempt.output_parameters = outputs
         attempt.status = SUCCESS
     except RunnableError as exc:
         attempt.status = FAIL
+        attempt.metrics = {}
         attempt.message = mask(str(exc))
         _report_failure(attempt.message, env)
     except (Exception, KeyboardInterrupt) as exc:
         attempt.status = FAIL
+        attempt.metrics = {}
         attempt.message = mask(f"{type(exc).__name__}: {exc}")
         _report_failure(mask(_user_traceback(exc, ctx.verbosity >= DEBUG)), env)
         if isinstance(exc, KeyboardInterrupt):
@@ -102,25 +109,31 @@ def _run_env(ctx: RunContext, internal_name: str, number: int) -> dict[str, str]
     }
 
 
-def _record_returns(
-    ctx: RunContext, task: TaskSpec, values: dict[str, Any], where: str, attempt: Attempt
-) -> Parameters:
+def _prepare_returns(
+    task: TaskSpec, values: dict[str, Any], where: str, attempt: Attempt
+) -> tuple[Parameters, dict[str, Any]]:
+    """Parameter records for the returns, and the objects still to be stored."""
     outputs: Parameters = {}
+    objects: dict[str, Any] = {}
     for spec in task.returns:
         value = values[spec.name]
         if spec.kind == "object":
             file_name = f"{spec.name}.pickle"
-            if ctx.object_serialisation:
-                file_name = ctx.catalog.put_object(ctx.run_id, spec.name, value)
-            ctx.objects[file_name] = value
+            objects[file_name] = value
             outputs[spec.name] = {"kind": "object", "value": file_name}
         else:
             stored = to_json_value(value, spec.name, where)
             outputs[spec.name] = {"kind": spec.kind, "value": stored}
             if spec.kind == "metric":
                 attempt.metrics[spec.name] = stored
-    attempt.output_parameters = outputs
-    return outputs
+    return outputs, objects
+
+
+def _store_objects(ctx: RunContext, objects: dict[str, Any]) -> None:
+    for file_name, value in objects.items():
+        if ctx.object_serialisation:
+            ctx.catalog.put_object(ctx.run_id, file_name.removesuffix(".pickle"), value)
+        ctx.objects[file_name] = value
 
 
 def _user_traceback(exc: BaseException, full: bool) -> str:

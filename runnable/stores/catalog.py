@@ -83,44 +83,54 @@ class FileSystemCatalog:
     def run_folder(self, run_id: str) -> Path:
         return self.root / run_id
 
+    def match_put(self, patterns: list[str]) -> list[Path]:
+        """Every file the put globs select; raises before anything is copied if one selects nothing."""
+        return self._match(self.compute, patterns, "put", self.excluded)
+
     def put(self, run_id: str, patterns: list[str], store_copy: bool = True) -> list[CatalogEntry]:
+        return self.put_files(run_id, self.match_put(patterns), store_copy)
+
+    def put_files(self, run_id: str, sources: list[Path], store_copy: bool = True) -> list[CatalogEntry]:
         entries: list[CatalogEntry] = []
-        for pattern in patterns:
-            matches = _expand(self.compute, pattern, self.excluded)
-            if not matches:
-                raise CatalogError(
-                    f"Catalog put {pattern!r} matched no file under {self.compute.resolve()}; "
-                    "check the glob or that the step wrote the file."
-                )
-            for source in matches:
-                relative = source.relative_to(self.compute).as_posix()
-                if store_copy:
-                    digest = _copy_hashing(source, self.run_folder(run_id) / relative)
-                else:
-                    digest = sha256_file(source)
-                entries.append(
-                    CatalogEntry(name=relative, sha256=digest, stage="put", catalog_path=f"{run_id}/{relative}",
-                                 copied=store_copy)
-                )
+        for source in sources:
+            relative = source.relative_to(self.compute).as_posix()
+            if store_copy:
+                digest = _copy_hashing(source, self.run_folder(run_id) / relative)
+            else:
+                digest = sha256_file(source)
+            entries.append(
+                CatalogEntry(name=relative, sha256=digest, stage="put", catalog_path=f"{run_id}/{relative}",
+                             copied=store_copy)
+            )
         return entries
 
     def get(self, run_id: str, patterns: list[str]) -> list[CatalogEntry]:
-        entries: list[CatalogEntry] = []
         folder = self.run_folder(run_id)
+        entries: list[CatalogEntry] = []
+        for source in self._match(folder, patterns, "get", [], run_id):
+            relative = source.relative_to(folder).as_posix()
+            digest = _copy_hashing(source, self.compute / relative)
+            entries.append(
+                CatalogEntry(name=relative, sha256=digest, stage="get", catalog_path=f"{run_id}/{relative}")
+            )
+        return entries
+
+    def _match(self, root: Path, patterns: list[str], stage: str, exclude: list[Path], run_id: str = "") -> list[Path]:
+        selected: dict[Path, None] = {}
         for pattern in patterns:
-            matches = _expand(folder, pattern) if folder.is_dir() else []
+            matches = _expand(root, pattern, exclude) if root.is_dir() else []
             if not matches:
+                if stage == "put":
+                    raise CatalogError(
+                        f"Catalog put {pattern!r} matched no file under {root.resolve()}; "
+                        "check the glob or that the step wrote the file."
+                    )
                 raise CatalogError(
                     f"Catalog get {pattern!r} matched nothing in run {run_id!r}'s catalog; "
                     "an earlier step must put it first."
                 )
-            for source in matches:
-                relative = source.relative_to(folder).as_posix()
-                digest = _copy_hashing(source, self.compute / relative)
-                entries.append(
-                    CatalogEntry(name=relative, sha256=digest, stage="get", catalog_path=f"{run_id}/{relative}")
-                )
-        return entries
+            selected.update(dict.fromkeys(matches))
+        return list(selected)
 
     def put_text(self, run_id: str, name: str, text: str) -> Path:
         """Store a captured log or other text produced by the runtime itself."""
@@ -155,7 +165,7 @@ class FileSystemCatalog:
 class DoNothingCatalog(FileSystemCatalog):
     """Records nothing and copies nothing; objects still need a place, so they use a temp folder."""
 
-    def put(self, run_id: str, patterns: list[str], store_copy: bool = True) -> list[CatalogEntry]:
+    def match_put(self, patterns: list[str]) -> list[Path]:
         return []
 
     def get(self, run_id: str, patterns: list[str]) -> list[CatalogEntry]:
