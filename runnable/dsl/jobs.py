@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any, Callable, Union
 
 from runnable.dsl.references import callable_ref, notebook_ref
-from runnable.dsl.returns import Catalog, to_return_specs
+from runnable.dsl.returns import Catalog, checked_catalog, checked_command, checked_secrets, to_return_specs
 from runnable.ir.errors import DefinitionError
 from runnable.ir.model import Definition, ReturnSpec, TaskSpec
 from runnable.ir.validate import validate_definition
@@ -26,12 +26,8 @@ class BaseJob:
     ) -> None:
         where = f"{type(self).__name__}"
         self.returns = to_return_specs(returns, where)
-        if secrets is not None and (isinstance(secrets, str) or not all(isinstance(s, str) for s in secrets)):
-            raise DefinitionError(f"{where}: secrets must be a list of names, got {secrets!r}.")
-        self.secrets = list(secrets or [])
-        if catalog is not None and not isinstance(catalog, Catalog):
-            raise DefinitionError(f"{where}: catalog must be a Catalog(...), got {catalog!r}.")
-        if catalog is not None and catalog.get:
+        self.secrets = checked_secrets(secrets, where)
+        if checked_catalog(catalog, where) is not None and catalog is not None and catalog.get:
             raise DefinitionError(
                 f"{where}: Catalog(get=...) is not supported for jobs; a job has no earlier steps to get from."
             )
@@ -99,9 +95,7 @@ class ShellJob(BaseJob):
 
     def __init__(self, *, command: str, **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        if not isinstance(command, str) or not command.strip():
-            raise DefinitionError("ShellJob: command must be a non-empty string.")
-        self._command = command
+        self._command = checked_command(command, "ShellJob")
 
     def command(self) -> str:
         return self._command

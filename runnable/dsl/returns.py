@@ -59,3 +59,21 @@ class Catalog:
 
     def __repr__(self) -> str:
         return f"Catalog(get={self.get!r}, put={self.put!r}, store_copy={self.store_copy!r})"
+
+
+def checked_secrets(secrets: list[str] | None, where: str) -> list[str]:
+    if secrets is not None and (isinstance(secrets, str) or not all(isinstance(s, str) for s in secrets)):
+        raise DefinitionError(f"{where}: secrets must be a list of names, got {secrets!r}.")
+    return list(secrets or [])
+
+
+def checked_catalog(catalog: Catalog | None, where: str) -> Catalog | None:
+    if catalog is not None and not isinstance(catalog, Catalog):
+        raise DefinitionError(f"{where}: catalog must be a Catalog(...), got {catalog!r}.")
+    return catalog
+
+
+def checked_command(command: object, where: str) -> str:
+    if not isinstance(command, str) or not command.strip():
+        raise DefinitionError(f"{where}: command must be a non-empty string.")
+    return command

@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, Callable, Union
 
 from runnable.dsl.references import callable_ref, notebook_ref
-from runnable.dsl.returns import Catalog, to_return_specs
+from runnable.dsl.returns import Catalog, checked_catalog, checked_command, checked_secrets, to_return_specs
 from runnable.ir.errors import DefinitionError
 from runnable.ir.model import ReturnSpec, TaskSpec
 from runnable.ir.names import check_step_name
@@ -118,12 +118,8 @@ class BaseTask(Step):
         )
         where = f"Step {name!r}"
         self.returns = to_return_specs(returns, where)
-        if secrets is not None and (isinstance(secrets, str) or not all(isinstance(s, str) for s in secrets)):
-            raise DefinitionError(f"{where}: secrets must be a list of names, got {secrets!r}.")
-        self.secrets = list(secrets or [])
-        if catalog is not None and not isinstance(catalog, Catalog):
-            raise DefinitionError(f"{where}: catalog must be a Catalog(...), got {catalog!r}.")
-        self.catalog = catalog
+        self.secrets = checked_secrets(secrets, where)
+        self.catalog = checked_catalog(catalog, where)
         if overrides is not None and not isinstance(overrides, dict):
             raise DefinitionError(f"{where}: overrides must be a dict of executor -> key, got {overrides!r}.")
         self.overrides = dict(overrides or {})
@@ -171,9 +167,7 @@ class ShellTask(BaseTask):
 
     def __init__(self, *, command: str, name: str, **kwargs: Any) -> None:
         super().__init__(name=name, **kwargs)
-        if not isinstance(command, str) or not command.strip():
-            raise DefinitionError(f"Step {name!r}: command must be a non-empty string.")
-        self._command = command
+        self._command = checked_command(command, f"Step {name!r}")
 
     def command(self) -> str:
         return self._command
