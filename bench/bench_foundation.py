@@ -7,7 +7,7 @@ child process, not of a function call. Runs of the two packages alternate
 pairwise (ours, baseline, ours, baseline, ...) so that drift on a shared, noisy
 machine hits both sides alike; medians and per-pair ratios are reported.
 
-    bash bench/setup_baseline.sh && .venv/bin/python bench/bench_foundation.py
+    bash bench/setup.sh && .venv/bin/python bench/bench_foundation.py
 
 Standard library only, so it runs under either venv's interpreter.
 """
@@ -32,7 +32,7 @@ from typing import Any
 
 BENCH_DIR = Path(__file__).resolve().parent
 REPO_ROOT = BENCH_DIR.parent
-OURS_PYTHON = REPO_ROOT / ".venv" / "bin" / "python"
+OURS_PYTHON = BENCH_DIR / ".venv-ours" / "bin" / "python"
 BASE_PYTHON = BENCH_DIR / ".venv-baseline" / "bin" / "python"
 RESULTS_DIR = BENCH_DIR / "results"
 BASE_LABEL = "runnable-0.50"
@@ -122,12 +122,13 @@ class Side:
 
 @dataclass(frozen=True)
 class Case:
-    """One measured command; ``script`` None means ``python -c 'import runnable'``."""
+    """One measured command: ``script`` run via sh, or else ``python -c code``."""
 
     key: str
     label: str
     script: str | None = None
     nsteps: int | None = None
+    code: str = "import runnable"
 
 
 @dataclass(frozen=True)
@@ -168,7 +169,7 @@ def select_pythons(only: str | None) -> dict[str, Path]:
         if not BASE_PYTHON.exists():
             raise BenchFailure(
                 f"baseline venv not found at {BASE_PYTHON.parent.parent}.\n"
-                "Create it with:  bash bench/setup_baseline.sh\n"
+                "Create it with:  bash bench/setup.sh\n"
                 "or measure our package alone with:  --only ours"
             )
         pythons["base"] = BASE_PYTHON
@@ -206,7 +207,12 @@ def make_sides(pythons: dict[str, Path], scratch: Path) -> list[Side]:
 
 def make_cases(quick: bool) -> list[Case]:
     sizes = [1, 50] if quick else [1, 50, 100]
-    cases = [Case("import", "import runnable"), Case("job", "trivial PythonJob", script="job.py")]
+    cases = [
+        # Bare interpreter start, the floor under every other figure (site hooks included).
+        Case("startup", "python -c pass (reference)", code="pass"),
+        Case("import", "import runnable"),
+        Case("job", "trivial PythonJob", script="job.py"),
+    ]
     for n in sizes:
         cases.append(Case(f"linear{n}", f"linear pipeline, {n} task{'s' if n > 1 else ''}", "linear.py", n))
     return cases
@@ -229,7 +235,7 @@ def child_env(side: Side, case: Case) -> dict[str, str]:
 
 def command(side: Side, case: Case) -> list[str]:
     if case.script is None:
-        return [str(side.python), "-c", "import runnable"]
+        return [str(side.python), "-c", case.code]
     return ["sh", "-c", SCRIPT_CMD]
 
 
@@ -279,7 +285,8 @@ def run_checked(side: Side, case: Case) -> Sample:
     try:
         check_outcome(side, case, code)
     except BenchFailure as exc:
-        raise BenchFailure(f"{exc}\n--- end of this run's output ({side.log}) ---\n{log_tail(side.log, offset)}") from None
+        tail = log_tail(side.log, offset)
+        raise BenchFailure(f"{exc}\n--- end of this run's output ({side.log}) ---\n{tail}") from None
     return sample
 
 
@@ -294,15 +301,25 @@ def log_tail(log: Path, offset: int, lines: int = LOG_TAIL_LINES) -> str:
     return "\n".join(text.splitlines()[-lines:]) or "(no output)"
 
 
-def measure(case: Case, sides: list[Side], runs: int) -> dict[str, list[Sample]]:
-    """One warm-up each, then pairs in a fixed A B A B order so drift cancels."""
-    for side in sides:
-        run_checked(side, case)
-    samples: dict[str, list[Sample]] = {side.name: [] for side in sides}
-    for _ in range(runs):
+def measure(cases: list[Case], sides: list[Side], runs: int) -> dict[str, dict[str, list[Sample]]]:
+    """One warm-up per command, then ``runs`` rounds of every case, each as an A B pair.
+
+    Pairs cancel drift between the two packages; interleaving the cases spreads
+    each over the whole run, so t1, t50 and t100 of a round see the same load and
+    the differences between them (per-task overhead, flatness) stay meaningful.
+    """
+    for case in cases:
         for side in sides:
-            samples[side.name].append(run_checked(side, case))
-    return samples
+            run_checked(side, case)
+    results = {case.key: {side.name: [] for side in sides} for case in cases}
+    started = time.perf_counter()
+    for done in range(1, runs + 1):
+        for case in cases:
+            for side in sides:
+                results[case.key][side.name].append(run_checked(side, case))
+        elapsed = time.perf_counter() - started
+        print(f"  round {done}/{runs} done ({elapsed:.0f} s)", file=sys.stderr, flush=True)
+    return results
 
 
 # ---------------------------------------------------------------- summarising
@@ -345,7 +362,14 @@ def summarise(cases: list[Case], results: dict[str, dict[str, list[Sample]]]) ->
     for name in results["import"]:
         medians = {key: summary["cases"][key]["median_s"][name] for key in results}
         summary["derived"][name] = derived(medians)
+        summary.setdefault("derived_per_round", {})[name] = per_round_derived(results, name)
     return summary
+
+
+def per_round_derived(results: dict[str, dict[str, list[Sample]]], name: str) -> list[dict[str, float | None]]:
+    """Derived figures of each round alone, kept in the JSON to show their spread."""
+    rounds = len(results["import"][name])
+    return [derived({key: by_side[name][i].wall_s for key, by_side in results.items()}) for i in range(rounds)]
 
 
 # ---------------------------------------------------------------- printing
@@ -378,7 +402,7 @@ def ratio_of(a: float | None, b: float | None) -> float | None:
 
 
 def print_timings(summary: dict[str, Any]) -> None:
-    print(ROW.format("benchmark", "ours median", f"{BASE_LABEL} median", "ratio", "(ratio = ours/base, median of pairs)"))
+    print(ROW.format("benchmark", "ours median", f"{BASE_LABEL} median", "ratio", "ours vs target"))
     for key, case in summary["cases"].items():
         med = case["median_s"]
         print(ROW.format(case["label"], fmt_s(med["ours"]), fmt_s(med.get("base")),
@@ -388,7 +412,8 @@ def print_timings(summary: dict[str, Any]) -> None:
                      fmt_num(ratio_of(ours["per_task"], base.get("per_task"))), verdict("per_task", ours["per_task"])))
     print(ROW.format("flatness (51-100 vs 1-50)", fmt_num(ours["flatness"]), fmt_num(base.get("flatness")),
                      "", verdict("flatness", ours["flatness"])))
-    print("(per-task ratio is the ratio of the two sides' derived figures, not a median of pairs)")
+    print("ratio = ours/base, < 1 means ours is faster: the median of per-pair ratios for measured rows,")
+    print("the ratio of the two sides' figures for per-task overhead.")
 
 
 def print_rss(summary: dict[str, Any]) -> None:
@@ -399,11 +424,6 @@ def print_rss(summary: dict[str, Any]) -> None:
         print(ROW.format(case["label"], f"{rss['ours']:.1f} MiB",
                          "-" if "base" not in rss else f"{rss['base']:.1f} MiB",
                          fmt_num(ratio_of(rss["ours"], rss.get("base"))), ""))
-
-
-def progress(case: Case, samples: dict[str, list[Sample]]) -> None:
-    parts = [f"{name} {median_wall(s):.3f} s" for name, s in samples.items()]
-    print(f"  {case.label}: {', '.join(parts)}", file=sys.stderr, flush=True)
 
 
 # ---------------------------------------------------------------- recording
@@ -459,11 +479,8 @@ def run_all(args: argparse.Namespace, pythons: dict[str, Path], scratch: Path) -
     cases = make_cases(args.quick)
     meta = metadata(args, sides)
     versions = ", ".join(f"{s.label}={meta['sides'][s.name]['runnable_version']}" for s in sides)
-    print(f"runs per case: {args.runs} (+1 warm-up); {versions}; scratch: {scratch}", file=sys.stderr)
-    results = {}
-    for case in cases:
-        results[case.key] = measure(case, sides, args.runs)
-        progress(case, results[case.key])
+    print(f"{args.runs} rounds (+1 warm-up); {versions}; scratch: {scratch}", file=sys.stderr)
+    results = measure(cases, sides, args.runs)
     summary = summarise(cases, results)
     print()
     print_timings(summary)

@@ -1,10 +1,14 @@
 #!/usr/bin/env bash
-# Create (idempotently) the git-ignored venv holding the published baseline,
-# runnable==0.50.0, that bench_foundation.py compares our package against.
+# Create the two git-ignored venvs the benchmarks compare:
+#   bench/.venv-ours      this checkout, installed the way users install it (not editable:
+#                         an editable install adds an import hook to every interpreter start)
+#   bench/.venv-baseline  the published baseline, runnable==0.50.0 (created once)
 set -euo pipefail
 
 BENCH_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+REPO_DIR="$(cd "$BENCH_DIR/.." && pwd)"
 VENV="$BENCH_DIR/.venv-baseline"
+OURS="$BENCH_DIR/.venv-ours"
 BASELINE_SPEC="runnable==0.50.0"
 
 # Resolve a real interpreter binary: version-manager shims add a process
@@ -28,12 +32,18 @@ installed_version() {
         'import importlib.metadata as m; print(m.version("runnable"))' 2>/dev/null) || true
 }
 
+PY="$(pick_python)"
+
+# Ours is reinstalled every time, so the benchmark always measures this checkout.
+[ -x "$OURS/bin/python" ] || "$PY" -m venv "$OURS"
+"$OURS/bin/python" -m pip install --quiet --disable-pip-version-check "$REPO_DIR"
+"$OURS/bin/python" -m pip install --quiet --disable-pip-version-check --force-reinstall --no-deps "$REPO_DIR"
+echo "ours installed from $REPO_DIR -> $OURS"
+
 if [ "$(installed_version)" = "0.50.0" ]; then
     echo "baseline already installed: $VENV ($BASELINE_SPEC)"
     exit 0
 fi
-
-PY="$(pick_python)"
 echo "creating $VENV with $PY"
 "$PY" -m venv "$VENV"
 "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check "$BASELINE_SPEC"
