@@ -10,8 +10,7 @@ from __future__ import annotations
 
 import os
 import string
-from dataclasses import dataclass, field
-from pathlib import Path
+from runnable.ir.record import Record, factory
 from typing import Any, Callable
 
 from runnable.ir.errors import ConfigError, NotAvailableError, closest, unknown_choice
@@ -65,8 +64,7 @@ _ARGO_KEYS: dict[str, Checker] = {
 }
 
 
-@dataclass(frozen=True)
-class TypeSpec:
+class TypeSpec(Record):
     """One allowed ``type`` of a section: its config keys and whether it runs yet."""
 
     keys: dict[str, Checker]
@@ -127,14 +125,12 @@ DEFAULTS: dict[str, str] = {
 }
 
 
-@dataclass(frozen=True)
-class Section:
+class Section(Record):
     type: str
-    config: dict[str, Any] = field(default_factory=dict)
+    config: dict[str, Any] = factory(dict)
 
 
-@dataclass(frozen=True)
-class Config:
+class Config(Record):
     """A checked configuration; ``source`` names the file it came from (or 'defaults')."""
 
     sections: dict[str, Section]
@@ -157,15 +153,15 @@ class Config:
         return section
 
 
-def resolve_config_path(configuration_file: str | os.PathLike[str] | None = None) -> Path | None:
+def resolve_config_path(configuration_file: str | os.PathLike[str] | None = None) -> str | None:
     """runnable's order: $RUNNABLE_CONFIGURATION_FILE, the argument, ./runnable-config.yaml, defaults."""
     from_env = os.environ.get(CONFIG_ENV)
     if from_env:
-        return Path(from_env)
+        return from_env
     if configuration_file:
-        return Path(configuration_file)
-    if Path(DEFAULT_FILE).is_file():
-        return Path(DEFAULT_FILE)
+        return os.fspath(configuration_file)
+    if os.path.isfile(DEFAULT_FILE):
+        return DEFAULT_FILE
     return None
 
 
@@ -174,7 +170,8 @@ def load_config(configuration_file: str | os.PathLike[str] | None = None) -> Con
     if path is None:
         return parse_config({}, "defaults")
     try:
-        text = path.read_text()
+        with open(path, encoding="utf-8") as handle:
+            text = handle.read()
     except FileNotFoundError:
         raise ConfigError(f"Configuration file {str(path)!r} does not exist.") from None
     except (IsADirectoryError, PermissionError, UnicodeDecodeError) as exc:

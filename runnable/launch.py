@@ -11,7 +11,7 @@ from __future__ import annotations
 import sys
 import time
 from contextvars import ContextVar
-from dataclasses import dataclass, field
+from runnable.ir.record import Record, factory
 from typing import Any
 
 from runnable.config import Config, load_config
@@ -20,8 +20,7 @@ from runnable.ir.model import Definition
 from runnable.stores.records import RunLog
 
 
-@dataclass
-class LaunchOptions:
+class LaunchOptions(Record):
     """Options given on the command line; empty strings mean 'not given'."""
 
     configuration_file: str = ""
@@ -30,7 +29,7 @@ class LaunchOptions:
     tag: str = ""
     log_level: str = ""
     capture: bool = False
-    executed: list[RunLog] = field(default_factory=list)
+    executed: list[RunLog] = factory(list)
 
 
 class DefinitionCaptured(BaseException):
@@ -92,7 +91,7 @@ def run_definition(
 
     from runnable.ir.serialize import content_hash, to_json
     from runnable.runtime.context import LOG_LEVELS, RunContext
-    from runnable.runtime.identity import git_identity
+    from runnable.runtime.identity import GitProbe
     from runnable.runtime.local import run_job, run_pipeline
     from runnable.runtime.parameters import initial_parameters
     from runnable.runtime.run_ids import choose_run_id
@@ -115,10 +114,11 @@ def run_definition(
         start_time=now(),
         initial_parameters=params,
         parameters=dict(params),
-        code_identity=git_identity(),
+        code_identity=None,
         executor=executor.type,
     )
     store.create_run(run_log, to_json(definition))
+    git = GitProbe()
     ctx = RunContext(
         definition=definition,
         run_log=run_log,
@@ -135,6 +135,7 @@ def run_definition(
     finally:
         run_log.status = status
         run_log.end_time = now()
+        run_log.code_identity = git.result()
         run_log.parameters = ctx.parameters
         store.put_run(run_log)
     result = store.get_run(run_log.run_id)

@@ -39,15 +39,16 @@ EXPECTED: dict[str, dict[str, Any]] = {
         "params": {"notebook_integer": 42, "notebook_list": [1, 2, 3]},
     },
     "examples/03-parameters/passing_parameters_python.py": {
-        "params": {"integer": 3, "stringer": "world", "items": [4, 5], "counter": "counter.pickle", "score": 0.97,
-                   "bumped": 8},
-        "logs": ["counter.pickle"],
+        "params": {"integer": 3, "stringer": "world", "items": [4, 5], "counter": "objects/write/counter.pickle",
+                   "score": 0.97, "bumped": 8},
+        "logs": ["objects/write/counter.pickle"],
     },
     "examples/03-parameters/passing_parameters_shell.py": {
         "params": {"integer": 3, "stringer": "world", "items": [4, 5], "score": 0.97, "lines": "first\nsecond"},
     },
     "examples/03-parameters/passing_parameters_notebook.py": {
-        "params": {"bumped": "bumped.pickle"}, "logs": ["bumped.pickle", "counter.pickle"],
+        "params": {"bumped": "objects/read in notebook/bumped.pickle"},
+        "logs": ["objects/read in notebook/bumped.pickle", "objects/write/counter.pickle"],
     },
     "examples/03-parameters/use_secrets.py": {"env": {"MY_SECRET": "s3cr3t-value-9"}, "secret": "s3cr3t-value-9"},
     "examples/04-catalog/catalog_python.py": {"logs": ["data/data.csv", "data/notes.txt"]},
@@ -56,7 +57,9 @@ EXPECTED: dict[str, dict[str, Any]] = {
     "examples/11-jobs/scripts.py": {"params": {"answer": 42}},
     "examples/11-jobs/notebooks.py": {"params": {"notebook_integer": 42}},
     "examples/11-jobs/catalog.py": {"logs": ["data/data.csv", "data/notes.txt"]},
-    "examples/11-jobs/passing_parameters_python.py": {"params": {"integer": 3, "counter": "counter.pickle"}},
+    "examples/11-jobs/passing_parameters_python.py": {
+        "params": {"integer": 3, "counter": "objects/job/counter.pickle"},
+    },
 }
 
 

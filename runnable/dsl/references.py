@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 import sys
-from pathlib import Path
 from typing import Any, Callable
 
 from runnable.ir.errors import DefinitionError
@@ -64,11 +63,8 @@ def module_reference(module: Any) -> str:
 
 def project_path(path: str | os.PathLike[str]) -> str:
     """A path relative to the project directory (the working directory), with '/' separators."""
-    absolute = Path(path).resolve()
-    try:
-        return absolute.relative_to(Path.cwd().resolve()).as_posix()
-    except ValueError:
-        return Path(os.path.relpath(absolute, Path.cwd().resolve())).as_posix()
+    relative = os.path.relpath(os.path.realpath(path), os.path.realpath(os.getcwd()))
+    return relative.replace(os.sep, "/")
 
 
 def resolve_attribute(module: Any, qualname: str) -> Any:
@@ -84,8 +80,8 @@ def notebook_ref(notebook: object, where: str) -> str:
     """Notebooks are referenced by project-relative path and must exist when compiled."""
     if not isinstance(notebook, (str, os.PathLike)) or not str(notebook).endswith(".ipynb"):
         raise DefinitionError(f"{where}: notebook must be a path ending in .ipynb, got {notebook!r}.")
-    if not Path(notebook).is_file():
+    if not os.path.isfile(notebook):
         raise DefinitionError(
-            f"{where}: notebook {str(notebook)!r} does not exist (paths are relative to {Path.cwd()})."
+            f"{where}: notebook {str(notebook)!r} does not exist (paths are relative to {os.getcwd()})."
         )
     return project_path(notebook)

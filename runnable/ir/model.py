@@ -8,7 +8,7 @@ and be executed without re-running the user's definition code.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from runnable.ir.record import Record, factory
 from typing import Any
 
 IR_VERSION = 1
@@ -19,8 +19,7 @@ NODE_TYPES = ("task", "stub", "success", "fail")
 TERMINAL_TYPES = ("success", "fail")
 
 
-@dataclass
-class ReturnSpec:
+class ReturnSpec(Record):
     """A named value a task returns, matched positionally to the function's result."""
 
     name: str
@@ -34,12 +33,11 @@ class ReturnSpec:
         return cls(name=data["name"], kind=data.get("kind", "json"))
 
 
-@dataclass
-class CatalogSpec:
+class CatalogSpec(Record):
     """Files copied from the run's catalog before a task (get) and into it after (put)."""
 
-    get: list[str] = field(default_factory=list)
-    put: list[str] = field(default_factory=list)
+    get: list[str] = factory(list)
+    put: list[str] = factory(list)
     store_copy: bool = True
 
     def to_dict(self) -> dict[str, Any]:
@@ -61,17 +59,16 @@ class CatalogSpec:
         )
 
 
-@dataclass
-class TaskSpec:
+class TaskSpec(Record):
     """What one unit of work runs. ``command`` is a callable ref, shell text or notebook path."""
 
     kind: str
     command: str
-    returns: list[ReturnSpec] = field(default_factory=list)
-    secrets: list[str] = field(default_factory=list)
+    returns: list[ReturnSpec] = factory(list)
+    secrets: list[str] = factory(list)
     catalog: CatalogSpec | None = None
-    overrides: dict[str, str] = field(default_factory=dict)
-    notebook_args: dict[str, Any] = field(default_factory=dict)
+    overrides: dict[str, str] = factory(dict)
+    notebook_args: dict[str, Any] = factory(dict)
     max_attempts: int = 1
 
     def to_dict(self) -> dict[str, Any]:
@@ -105,8 +102,7 @@ class TaskSpec:
         )
 
 
-@dataclass
-class Node:
+class Node(Record):
     """One step of a graph. ``task`` is set for task nodes only."""
 
     name: str
@@ -137,8 +133,7 @@ class Node:
         )
 
 
-@dataclass
-class Graph:
+class Graph(Record):
     """Nodes in definition order, entered at ``start_at``."""
 
     start_at: str
@@ -156,8 +151,7 @@ class Graph:
         return cls(start_at=data["start_at"], nodes=nodes)
 
 
-@dataclass
-class Definition:
+class Definition(Record):
     """A whole job or pipeline: the unit that is compiled, hashed and run."""
 
     kind: str  # "job" or "pipeline"

@@ -6,7 +6,6 @@ human-ordered form users read and commit. Both are byte-stable: same IR, same by
 
 from __future__ import annotations
 
-import hashlib
 import json
 from typing import Any
 
@@ -22,7 +21,20 @@ def canonical_json(data: Any) -> str:
 
 def content_hash(definition: Definition) -> str:
     """sha256 of the canonical JSON: identifies a definition across runs and targets."""
-    return hashlib.sha256(canonical_json(definition.to_dict()).encode()).hexdigest()
+    return _sha256(canonical_json(definition.to_dict()).encode()).hexdigest()
+
+
+def _sha256(data: bytes) -> Any:
+    # CPython's built-in sha256 module avoids loading OpenSSL through hashlib, which
+    # costs more than everything else a small run does; the result is the same digest.
+    try:
+        from _sha2 import sha256  # Python >= 3.12
+    except ImportError:
+        try:
+            from _sha256 import sha256  # Python <= 3.11
+        except ImportError:
+            from hashlib import sha256
+    return sha256(data)
 
 
 def to_json(definition: Definition) -> str:

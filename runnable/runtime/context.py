@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
-from dataclasses import dataclass, field
+from runnable.ir.record import Record, factory
 from typing import Any
 
 from runnable.ir.model import Definition
@@ -17,8 +17,7 @@ QUIET, INFO, DEBUG = 0, 1, 2
 LOG_LEVELS = {"DEBUG": DEBUG, "INFO": INFO, "WARNING": QUIET, "ERROR": QUIET, "FATAL": QUIET, "CRITICAL": QUIET}
 
 
-@dataclass
-class RunContext:
+class RunContext(Record):
     definition: Definition
     run_log: RunLog
     store: RunLogStore
@@ -27,7 +26,7 @@ class RunContext:
     parameters: Parameters
     object_serialisation: bool = True
     verbosity: int = QUIET
-    objects: dict[str, Any] = field(default_factory=dict)
+    objects: dict[str, Any] = factory(dict)
 
     @property
     def run_id(self) -> str:

@@ -6,12 +6,11 @@ hold the catalog file name of their pickle; the runtime loads them on demand.
 
 from __future__ import annotations
 
-import inspect
 import json
 import os
 import sys
 import typing
-from pathlib import Path
+from types import FunctionType
 from typing import Any, Callable, Mapping
 
 from runnable.ir.errors import ParameterError
@@ -29,7 +28,7 @@ def initial_parameters(parameters_file: str | os.PathLike[str] | None) -> Parame
     params: Parameters = {}
     path = parameters_file or os.environ.get(PARAMETERS_FILE_ENV)
     if path:
-        params.update(_read_parameters_file(Path(path)))
+        params.update(_read_parameters_file(os.fspath(path)))
     for key, raw in sorted(os.environ.items()):
         if not key.startswith(PARAMETER_ENV_PREFIX):
             continue
@@ -51,12 +50,13 @@ def decode_env_value(raw: str) -> Any:
         return raw
 
 
-def _read_parameters_file(path: Path) -> Parameters:
+def _read_parameters_file(path: str) -> Parameters:
     from runnable.ir.serialize import load_yaml
 
     try:
-        data = load_yaml(path.read_text())
-    except FileNotFoundError:
+        with open(path, encoding="utf-8") as handle:
+            data = load_yaml(handle.read())
+    except (FileNotFoundError, IsADirectoryError):
         raise ParameterError(f"Parameters file {str(path)!r} does not exist.") from None
     except ValueError as exc:
         raise ParameterError(f"Parameters file {str(path)!r} is not valid YAML: {exc}") from None
@@ -121,10 +121,40 @@ _SIGNATURES: dict[Callable[..., Any], tuple[list[tuple[str, Any, bool]], bool]] 
 
 
 def _signature(function: Callable[..., Any]) -> tuple[list[tuple[str, Any, bool]], bool]:
-    """(name, annotation, required) per named argument, and whether ``**kwargs`` is taken; cached."""
+    """(name, annotation, required) per named argument, and whether ``**kwargs`` is taken; cached.
+
+    Plain functions are read from their code object; ``inspect`` (slow to import) is only
+    used for other callables.
+    """
     cached = _SIGNATURES.get(function)
     if cached is not None:
         return cached
+    if type(function) is not FunctionType or hasattr(function, "__wrapped__"):
+        result = _signature_from_inspect(function)  # methods, partials, decorated functions
+    else:
+        hints = _type_hints(function)
+        code = function.__code__
+        positional = code.co_argcount
+        names = code.co_varnames[: positional + code.co_kwonlyargcount]
+        defaults = function.__defaults__ or ()
+        first_default = positional - len(defaults)
+        kw_defaults = function.__kwdefaults__ or {}
+        slots = []
+        for index, name in enumerate(names):
+            required = index < first_default if index < positional else name not in kw_defaults
+            slots.append((name, hints.get(name, _EMPTY), required))
+        result = (slots, bool(code.co_flags & _CO_VARKEYWORDS))
+    _SIGNATURES[function] = result
+    return result
+
+
+_CO_VARKEYWORDS = 0x08
+_EMPTY = object()
+
+
+def _signature_from_inspect(function: Callable[..., Any]) -> tuple[list[tuple[str, Any, bool]], bool]:
+    import inspect
+
     signature = inspect.signature(function)
     hints = _type_hints(function)
     slots: list[tuple[str, Any, bool]] = []
@@ -133,8 +163,9 @@ def _signature(function: Callable[..., Any]) -> tuple[list[tuple[str, Any, bool]
         if param.kind is inspect.Parameter.VAR_KEYWORD:
             var_keyword = True
         elif param.kind is not inspect.Parameter.VAR_POSITIONAL:
-            slots.append((name, hints.get(name, param.annotation), param.default is inspect.Parameter.empty))
-    _SIGNATURES[function] = (slots, var_keyword)
+            annotation = hints.get(name, param.annotation)
+            slots.append((name, _EMPTY if annotation is inspect.Parameter.empty else annotation,
+                          param.default is inspect.Parameter.empty))
     return slots, var_keyword
 
 
@@ -151,15 +182,18 @@ def _value(name: str, spec: dict[str, Any], load_object: Callable[[str, dict[str
 
 
 def _type_hints(function: Callable[..., Any]) -> dict[str, Any]:
+    annotations = getattr(function, "__annotations__", None) or {}
+    if not any(isinstance(a, str) for a in annotations.values()):
+        return dict(annotations)
     try:
         return typing.get_type_hints(function)
-    except Exception:  # unresolvable forward references: fall back to raw annotations
-        return {}
+    except Exception:  # unresolvable forward references: keep the resolvable ones
+        return {k: v for k, v in annotations.items() if not isinstance(v, str)}
 
 
 def cast_to(annotation: Any, value: Any, name: str, where: str) -> Any:
     """Convert a JSON value to what the function declares: scalars, pydantic models, generics."""
-    if annotation is inspect.Parameter.empty or annotation is Any or value is None:
+    if annotation is _EMPTY or annotation is Any or value is None:
         return value
     validate = getattr(annotation, "model_validate", None)
     if validate is not None and isinstance(annotation, type):

@@ -8,7 +8,6 @@ after the whole step succeeded: a failed attempt changes nothing.
 from __future__ import annotations
 
 import sys
-import traceback
 from pathlib import Path
 from typing import Any
 
@@ -72,7 +71,7 @@ def _attempt(
         values = runner_for(task.kind)(task, env)
         # Check everything the step produced before writing any of it: a bad return or a
         # put glob that matches nothing leaves neither objects nor files behind.
-        outputs, objects = _prepare_returns(task, values, where, attempt)
+        outputs, objects = _prepare_returns(task, values, where, attempt, internal_name)
         sources = ctx.catalog.match_put(task.catalog.put) if task.catalog and task.catalog.put else []
         _store_objects(ctx, objects)
         if sources:
@@ -110,15 +109,19 @@ def _run_env(ctx: RunContext, internal_name: str, number: int) -> dict[str, str]
 
 
 def _prepare_returns(
-    task: TaskSpec, values: dict[str, Any], where: str, attempt: Attempt
+    task: TaskSpec, values: dict[str, Any], where: str, attempt: Attempt, internal_name: str
 ) -> tuple[Parameters, dict[str, Any]]:
-    """Parameter records for the returns, and the objects still to be stored."""
+    """Parameter records for the returns, and the objects still to be stored.
+
+    Objects are filed under the step that produced them, so parallel branches and map
+    items returning the same name never overwrite each other.
+    """
     outputs: Parameters = {}
     objects: dict[str, Any] = {}
     for spec in task.returns:
         value = values[spec.name]
         if spec.kind == "object":
-            file_name = f"{spec.name}.pickle"
+            file_name = f"objects/{internal_name}/{spec.name}.pickle"
             objects[file_name] = value
             outputs[spec.name] = {"kind": "object", "value": file_name}
         else:
@@ -132,12 +135,14 @@ def _prepare_returns(
 def _store_objects(ctx: RunContext, objects: dict[str, Any]) -> None:
     for file_name, value in objects.items():
         if ctx.object_serialisation:
-            ctx.catalog.put_object(ctx.run_id, file_name.removesuffix(".pickle"), value)
+            ctx.catalog.put_object(ctx.run_id, file_name, value)
         ctx.objects[file_name] = value
 
 
 def _user_traceback(exc: BaseException, full: bool) -> str:
     """The user's frames only: the runtime's own frames are noise to them."""
+    import traceback
+
     frames = traceback.extract_tb(exc.__traceback__)
     if not full:
         frames = traceback.StackSummary.from_list([f for f in frames if not f.filename.startswith(_PACKAGE_DIR)])

@@ -7,7 +7,7 @@ and a run log read back from any store compares equal to the one that was writte
 from __future__ import annotations
 
 import time
-from dataclasses import asdict, dataclass, field
+from runnable.ir.record import Record, factory
 from typing import Any
 
 CREATED = "CREATED"
@@ -26,24 +26,22 @@ def now() -> str:
     return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(seconds)) + f".{nanos // 1000:06d}+00:00"
 
 
-@dataclass
-class Attempt:
+class Attempt(Record):
     number: int
     status: str
     start_time: str
     end_time: str = ""
     message: str = ""
-    input_parameters: dict[str, Any] = field(default_factory=dict)
-    output_parameters: dict[str, Any] = field(default_factory=dict)
-    metrics: dict[str, Any] = field(default_factory=dict)
+    input_parameters: dict[str, Any] = factory(dict)
+    output_parameters: dict[str, Any] = factory(dict)
+    metrics: dict[str, Any] = factory(dict)
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> "Attempt":
         return cls(**data)
 
 
-@dataclass
-class CatalogEntry:
+class CatalogEntry(Record):
     name: str
     sha256: str
     stage: str  # "get" or "put"
@@ -55,23 +53,18 @@ class CatalogEntry:
         return cls(**data)
 
 
-@dataclass
-class StepLog:
+class StepLog(Record):
     name: str
     internal_name: str
     type: str
     status: str = CREATED
     message: str = ""
-    attempts: list[Attempt] = field(default_factory=list)
-    catalog: list[CatalogEntry] = field(default_factory=list)
+    attempts: list[Attempt] = factory(list)
+    catalog: list[CatalogEntry] = factory(list)
     mock: bool = False
 
     def to_dict(self) -> dict[str, Any]:
-        # Written once per step: a flat copy is several times cheaper than asdict's deep copy.
-        data = dict(self.__dict__)
-        data["attempts"] = [dict(a.__dict__) for a in self.attempts]
-        data["catalog"] = [dict(c.__dict__) for c in self.catalog]
-        return data
+        return self.plain()
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> "StepLog":
@@ -85,8 +78,7 @@ class StepLog:
         return self.attempts[0].start_time if self.attempts else ""
 
 
-@dataclass
-class CodeIdentity:
+class CodeIdentity(Record):
     type: str  # "git"
     identifier: str
     dirty: bool
@@ -97,8 +89,7 @@ class CodeIdentity:
         return cls(**data)
 
 
-@dataclass
-class RunLog:
+class RunLog(Record):
     """What happened in one run. ``parameters`` hold ``{name: {kind, value}}``."""
 
     run_id: str
@@ -109,14 +100,14 @@ class RunLog:
     ir_hash: str = ""
     start_time: str = ""
     end_time: str = ""
-    initial_parameters: dict[str, Any] = field(default_factory=dict)
-    parameters: dict[str, Any] = field(default_factory=dict)
+    initial_parameters: dict[str, Any] = factory(dict)
+    parameters: dict[str, Any] = factory(dict)
     code_identity: CodeIdentity | None = None
     executor: str = "local"
-    steps: dict[str, StepLog] = field(default_factory=dict)
+    steps: dict[str, StepLog] = factory(dict)
 
     def header(self) -> dict[str, Any]:
-        data = asdict(self)
+        data = self.plain()
         data.pop("steps")
         return data
 

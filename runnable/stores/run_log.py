@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import os
-from pathlib import Path
 from typing import Any, Protocol
 
 from runnable.ir.errors import RunLogExistsError, RunNotFoundError, RunnableError
@@ -31,6 +30,11 @@ def _dumps(data: Any) -> bytes:
     return json.dumps(data, separators=(",", ":"), ensure_ascii=False, default=str).encode()
 
 
+def _read(path: str) -> bytes:
+    with open(path, "rb") as handle:
+        return handle.read()
+
+
 def check_run_id(run_id: str) -> str:
     """Run ids name folders and Kubernetes objects later: keep them simple."""
     if (
@@ -50,65 +54,67 @@ class FileSystemRunLogStore:
     """``<log_folder>/<run_id>/run.json``, ``ir.json`` and ``steps/<internal_name>.json``."""
 
     def __init__(self, log_folder: str = ".run_log_store") -> None:
-        self.root = Path(log_folder)
+        self.root = os.fspath(log_folder)
 
-    def _run_dir(self, run_id: str) -> Path:
-        return self.root / check_run_id(run_id)
+    def _run_dir(self, run_id: str) -> str:
+        return os.path.join(self.root, check_run_id(run_id))
 
     def create_run(self, run: RunLog, ir_text: str) -> None:
         folder = self._run_dir(run.run_id)
-        self.root.mkdir(parents=True, exist_ok=True)
+        os.makedirs(self.root, exist_ok=True)
         try:
-            folder.mkdir()  # atomic claim of the run id
+            os.mkdir(folder)  # atomic claim of the run id
         except FileExistsError:
             raise RunLogExistsError(
                 f"A run with id {run.run_id!r} already exists in {self.root}; choose another run id "
                 f"or use 'runnable retry {run.run_id}' to retry it."
             ) from None
-        (folder / "steps").mkdir()
+        os.mkdir(os.path.join(folder, "steps"))
         # Atomic but not fsynced: both are rewritten or superseded by durable records.
-        write_atomic(folder / "ir.json", ir_text.encode(), durable=False)
-        write_atomic(folder / "run.json", _dumps(run.header()), durable=False)
+        write_atomic(os.path.join(folder, "ir.json"), ir_text.encode(), durable=False)
+        write_atomic(os.path.join(folder, "run.json"), _dumps(run.header()), durable=False)
 
     def put_run(self, run: RunLog) -> None:
-        write_atomic(self._run_dir(run.run_id) / "run.json", _dumps(run.header()))
+        write_atomic(os.path.join(self._run_dir(run.run_id), "run.json"), _dumps(run.header()))
 
     def put_step(self, run_id: str, step: StepLog) -> None:
-        write_atomic(self._run_dir(run_id) / "steps" / f"{step.internal_name}.json", _dumps(step.to_dict()))
+        path = os.path.join(self._run_dir(run_id), "steps", f"{step.internal_name}.json")
+        write_atomic(path, _dumps(step.to_dict()))
 
     def get_run(self, run_id: str) -> RunLog:
         folder = self._run_dir(run_id)
         try:
-            header = json.loads((folder / "run.json").read_bytes())
+            header = json.loads(_read(os.path.join(folder, "run.json")))
         except FileNotFoundError:
             raise RunNotFoundError(
                 f"No run with id {run_id!r} in {self.root}; 'runnable runs' lists the known runs."
             ) from None
         run = RunLog.from_dict(header)
         steps = []
-        for path in (folder / "steps").glob("*.json"):
-            if path.name.startswith("."):
+        steps_folder = os.path.join(folder, "steps")
+        for entry in os.scandir(steps_folder):
+            if entry.name.startswith(".") or not entry.name.endswith(".json"):
                 continue
-            steps.append(StepLog.from_dict(json.loads(path.read_bytes())))
+            steps.append(StepLog.from_dict(json.loads(_read(entry.path))))
         steps.sort(key=lambda s: (s.start_time, s.internal_name))
         run.steps = {s.internal_name: s for s in steps}
         return run
 
     def get_ir(self, run_id: str) -> str:
         try:
-            return (self._run_dir(run_id) / "ir.json").read_text()
+            return _read(os.path.join(self._run_dir(run_id), "ir.json")).decode()
         except FileNotFoundError:
             raise RunNotFoundError(f"No run with id {run_id!r} in {self.root}.") from None
 
     def list_runs(self) -> list[RunLog]:
         runs = []
-        if not self.root.is_dir():
+        if not os.path.isdir(self.root):
             return runs
         for entry in os.scandir(self.root):
-            header = Path(entry.path) / "run.json"
-            if entry.is_dir() and header.is_file():
+            header = os.path.join(entry.path, "run.json")
+            if entry.is_dir() and os.path.isfile(header):
                 try:
-                    runs.append(RunLog.from_dict(json.loads(header.read_bytes())))
+                    runs.append(RunLog.from_dict(json.loads(_read(header))))
                 except (ValueError, TypeError):
                     continue
         runs.sort(key=lambda r: (r.start_time, r.run_id))

@@ -107,11 +107,11 @@ def test_objects_and_metrics(project: Path) -> None:
         ]
     )
     run_log = run_in_memory(pipeline)
-    assert run_log.parameters["box"] == {"kind": "object", "value": "box.pickle"}
+    assert run_log.parameters["box"] == {"kind": "object", "value": "objects/make/box.pickle"}
     assert run_log.parameters["accuracy"] == {"kind": "metric", "value": 0.5}
     assert run_log.steps["make"].attempts[0].metrics == {"accuracy": 0.5}
     assert run_log.parameter_values()["size"] == 3
-    assert (project / ".catalog" / run_log.run_id / "box.pickle").is_file()
+    assert (project / ".catalog" / run_log.run_id / "objects" / "make" / "box.pickle").is_file()
 
 
 def test_kwargs_and_namespace(params_file: Path) -> None:
@@ -178,3 +178,44 @@ def test_parameters_file_errors(project: Path) -> None:
     (project / "broken.yaml").write_text("a: [unclosed\n")
     with pytest.raises(ParameterError, match="not valid YAML"):
         initial_parameters("broken.yaml")
+
+
+class Scaler:
+    def __init__(self, factor: int) -> None:
+        self.factor = factor
+
+    def scale(self, count: int, extra: int = 0) -> int:
+        return count * self.factor + extra
+
+
+SCALE_BY_3 = Scaler(3).scale
+
+
+def keyword_only(count: int, *, offset: int = 10, label: str) -> str:
+    return f"{label}:{count + offset}"
+
+
+def decorated(function):
+    import functools
+
+    @functools.wraps(function)
+    def wrapper(*args, **kwargs):
+        return function(*args, **kwargs)
+
+    return wrapper
+
+
+@decorated
+def wrapped(count: int) -> int:
+    return count + 100
+
+
+def test_signatures_of_every_callable_shape(params_file: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from runnable.runtime.parameters import bind_arguments
+
+    params = {"count": {"kind": "json", "value": "2"}, "label": {"kind": "json", "value": "n"}}
+    assert bind_arguments(SCALE_BY_3, params, None, "w") == {"count": 2}
+    assert bind_arguments(keyword_only, params, None, "w") == {"count": 2, "label": "n"}
+    assert bind_arguments(wrapped, params, None, "w") == {"count": 2}
+    with pytest.raises(ParameterError, match="requires parameter 'label'"):
+        bind_arguments(keyword_only, {"count": {"kind": "json", "value": 1}}, None, "w")

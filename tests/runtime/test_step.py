@@ -31,7 +31,7 @@ def test_a_put_that_matches_nothing_writes_nothing(project: Path) -> None:
     assert "missing/*.bin" in run_log.steps["p"].message
     assert "model" not in run_log.parameters and "count" not in run_log.parameters
     run_folder = project / ".catalog" / run_log.run_id
-    assert sorted(p.name for p in run_folder.iterdir()) == ["p.execution.log"]
+    assert sorted(p.name for p in run_folder.iterdir()) == ["p.execution.log"]  # no objects/, no files
     assert list(run_log.steps) == ["p", "fail"]
 
 

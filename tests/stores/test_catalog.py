@@ -64,7 +64,7 @@ def test_the_catalog_never_catalogues_itself(tmp_path: Path) -> None:
 
 
 def test_objects_round_trip(catalog: FileSystemCatalog) -> None:
-    name = catalog.put_object("run", "model", {"weights": [1, 2]})
+    name = catalog.put_object("run", "objects/step/model.pickle", {"weights": [1, 2]})
     assert catalog.get_object("run", name) == {"weights": [1, 2]}
     with pytest.raises(CatalogError, match="missing"):
         catalog.get_object("run", "other.pickle")

@@ -9,7 +9,7 @@ from __future__ import annotations
 import importlib
 import os
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from runnable.ir.record import Record, factory
 from typing import Any, Callable, Iterator
 
 from runnable.ir.errors import DefinitionError
@@ -19,8 +19,7 @@ from runnable.runtime.parameters import Parameters
 from runnable.stores.catalog import FileSystemCatalog
 
 
-@dataclass
-class TaskEnv:
+class TaskEnv(Record):
     """What a task runner may use: inputs, secrets, and where its output goes."""
 
     where: str
@@ -31,8 +30,8 @@ class TaskEnv:
     secrets: dict[str, str]
     mask: Masker
     catalog: FileSystemCatalog
-    output: list[str] = field(default_factory=list)
-    extra_env: dict[str, str] = field(default_factory=dict)
+    output: list[str] = factory(list)
+    extra_env: dict[str, str] = factory(dict)
 
 
 Runner = Callable[[TaskSpec, TaskEnv], dict[str, Any]]

@@ -1,0 +1,88 @@
+"""A small base for plain data classes, without the cost of importing ``dataclasses``.
+
+``dataclasses`` imports ``inspect`` (and with it ``ast``, ``dis`` and ``tokenize``) and
+generates code per class: together about a quarter of runnable's start-up. Records only
+need what this gives: fields from annotations, defaults, ``__eq__`` and ``__repr__``.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+
+class factory:  # noqa: N801 - reads like dataclasses.field(default_factory=...)
+    """A per-instance default: ``items: list = factory(list)``."""
+
+    __slots__ = ("make",)
+
+    def __init__(self, make: Callable[[], Any]) -> None:
+        self.make = make
+
+
+_MISSING = object()
+
+
+class Record:
+    """Fields are the class's annotated names, in order (inherited ones first)."""
+
+    _fields: tuple[str, ...] = ()
+    _field_defaults: dict[str, Any] = {}
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        fields: list[str] = []
+        defaults: dict[str, Any] = {}
+        for klass in reversed(cls.__mro__):
+            for name in klass.__dict__.get("__annotations__", {}):
+                if name.startswith("_"):
+                    continue
+                if name not in fields:
+                    fields.append(name)
+                if name in klass.__dict__:
+                    defaults[name] = klass.__dict__[name]
+        cls._fields = tuple(fields)
+        cls._field_defaults = defaults
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        fields = self._fields
+        if len(args) > len(fields):
+            raise TypeError(f"{type(self).__name__}() takes {len(fields)} arguments, got {len(args)}")
+        values = dict(zip(fields, args))
+        for name, value in kwargs.items():
+            if name not in fields:
+                raise TypeError(f"{type(self).__name__}() got an unexpected keyword argument {name!r}")
+            if name in values:
+                raise TypeError(f"{type(self).__name__}() got multiple values for argument {name!r}")
+            values[name] = value
+        for name in fields:
+            value = values.get(name, _MISSING)
+            if value is _MISSING:
+                value = self._field_defaults.get(name, _MISSING)
+                if value is _MISSING:
+                    raise TypeError(f"{type(self).__name__}() missing required argument {name!r}")
+                if isinstance(value, factory):
+                    value = value.make()
+            setattr(self, name, value)
+
+    def __eq__(self, other: object) -> bool:
+        if type(other) is not type(self):
+            return NotImplemented
+        return all(getattr(self, f) == getattr(other, f) for f in self._fields)
+
+    def __repr__(self) -> str:
+        inner = ", ".join(f"{f}={getattr(self, f)!r}" for f in self._fields)
+        return f"{type(self).__name__}({inner})"
+
+    def plain(self) -> dict[str, Any]:
+        """A deep copy made only of dicts, lists and scalars (for JSON)."""
+        return {f: to_plain(getattr(self, f)) for f in self._fields}
+
+
+def to_plain(value: Any) -> Any:
+    if isinstance(value, Record):
+        return value.plain()
+    if isinstance(value, dict):
+        return {k: to_plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [to_plain(v) for v in value]
+    return value
