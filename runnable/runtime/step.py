@@ -7,8 +7,8 @@ after the whole step succeeded: a failed attempt changes nothing.
 
 from __future__ import annotations
 
+import os
 import sys
-from pathlib import Path
 from typing import Any
 
 from runnable.ir.errors import RunnableError
@@ -19,7 +19,7 @@ from runnable.runtime.parameters import Parameters, to_json_value
 from runnable.runtime.tasks import TaskEnv, runner_for
 from runnable.stores.records import FAIL, PROCESSING, SUCCESS, Attempt, StepLog, now
 
-_PACKAGE_DIR = str(Path(__file__).resolve().parents[1])
+_PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.realpath(__file__)))
 
 
 def run_task_step(ctx: RunContext, name: str, internal_name: str, task: TaskSpec) -> StepLog:

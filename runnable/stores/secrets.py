@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import re
-from pathlib import Path
 
 from runnable.ir.errors import ConfigError, RunnableError
 
@@ -52,13 +51,14 @@ class DotenvSecrets:
     """Secrets read from a dotenv file (default ``.env``), loaded once on first use."""
 
     def __init__(self, location: str = ".env") -> None:
-        self.location = Path(location)
+        self.location = os.fspath(location)
         self._values: dict[str, str] | None = None
 
     def get(self, name: str) -> str:
         if self._values is None:
             try:
-                text = self.location.read_text()
+                with open(self.location, encoding="utf-8") as handle:
+                    text = handle.read()
             except FileNotFoundError:
                 raise SecretNotFoundError(
                     f"Secret {name!r}: the dotenv file {str(self.location)!r} does not exist."
