@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import functools
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Any, Callable
@@ -41,94 +42,6 @@ def cli() -> None:
     """Describe a job or pipeline once in Python; run it anywhere."""
 
 
-# -- finding definitions ---------------------------------------------------------------
-
-
-def _is_definition(obj: Any) -> bool:
-    from runnable.dsl.jobs import BaseJob
-    from runnable.dsl.pipeline import Pipeline
-
-    return isinstance(obj, (Pipeline, BaseJob))
-
-
-def _split_target(spec: str) -> tuple[Path, str]:
-    path, sep, attr = spec.rpartition(":")
-    if sep and path.endswith(".py"):
-        return Path(path), attr
-    return Path(spec), ""
-
-
-def _load_user_module(path: Path) -> Any:
-    from runnable.runtime.loading import load_script
-
-    if not path.is_file():
-        raise DefinitionError(f"File {str(path)!r} does not exist.")
-    if path.suffix != ".py":
-        raise DefinitionError(f"{str(path)!r} is not a Python file (.py).")
-    script_dir = str(path.resolve().parent)
-    if script_dir not in sys.path:
-        sys.path.insert(0, script_dir)
-    try:
-        return load_script(path)
-    except RunnableError:
-        raise
-    except Exception as exc:
-        import traceback
-
-        detail = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__)[-3:])
-        raise DefinitionError(f"Importing {str(path)!r} failed:\n{detail.rstrip()}") from None
-
-
-def _find_entry(module: Any, path: Path, attr: str) -> Any:
-    """The definition object, or a function that builds (and maybe runs) one."""
-    if attr:
-        if not hasattr(module, attr):
-            raise DefinitionError(f"{str(path)!r} has no attribute {attr!r}.")
-        return getattr(module, attr)
-    found = {name: obj for name, obj in vars(module).items() if _is_definition(obj)}
-    if len(found) == 1:
-        return next(iter(found.values()))
-    if len(found) > 1:
-        names = ", ".join(sorted(found))
-        raise DefinitionError(
-            f"{str(path)!r} defines several jobs/pipelines ({names}); choose one with {path}:NAME."
-        )
-    main = getattr(module, "main", None)
-    if callable(main):
-        return main
-    raise DefinitionError(
-        f"{str(path)!r} has no module-level Pipeline or Job and no main() that returns one."
-    )
-
-
-def _resolve(spec: str, options: Any) -> tuple[Any, list[Any]]:
-    """Return (definition object or None, run logs produced while calling the user's code)."""
-    from runnable.launch import DefinitionCaptured, cli_options
-
-    path, attr = _split_target(spec)
-    module = _load_user_module(path)
-    entry = _find_entry(module, path, attr)
-    if _is_definition(entry):
-        return entry, []
-    if not callable(entry):
-        raise DefinitionError(f"{spec!r} is neither a Pipeline/Job nor a function that returns one.")
-    token = cli_options.set(options)
-    try:
-        result = entry()
-    except DefinitionCaptured as captured:
-        return captured.obj, []
-    finally:
-        cli_options.reset(token)
-    if options.executed:
-        return (result if _is_definition(result) else None), options.executed
-    if not _is_definition(result):
-        raise DefinitionError(
-            f"{getattr(entry, '__name__', spec)}() returned {type(result).__name__}, not a Pipeline or Job; "
-            "make it return the definition."
-        )
-    return result, []
-
-
 # -- commands --------------------------------------------------------------------------
 
 
@@ -142,13 +55,14 @@ def _resolve(spec: str, options: Any) -> tuple[Any, list[Any]]:
                                                                   case_sensitive=False))
 @_friendly
 def run(target: str, config_file: str, parameters_file: str, run_id: str, tag: str, log_level: str) -> None:
-    """Run a job or pipeline: FILE.py or FILE.py:NAME."""
+    """Run a job or pipeline: FILE.py, FILE.py:NAME, or a YAML pipeline FILE.yaml."""
+    from runnable.discovery import resolve
     from runnable.ir.errors import ExecutionFailedError
     from runnable.launch import LaunchOptions, execute_definition
 
-    options = LaunchOptions(config_file, parameters_file, run_id, tag, log_level)
+    options = LaunchOptions(config_file, parameters_file, run_id, tag, log_level, source=_source(target))
     try:
-        obj, executed = _resolve(target, options)
+        obj, executed = resolve(target, options)
         if executed:
             run_log = executed[-1]
         else:
@@ -174,11 +88,11 @@ def run(target: str, config_file: str, parameters_file: str, run_id: str, tag: s
 def compile_(target: str, target_name: str, output: str, fmt: str) -> None:
     """Compile a job or pipeline without running it."""
     from runnable.ir.errors import unknown_choice
-    from runnable.launch import LaunchOptions
+    from runnable.discovery import load_definition
 
     if target_name not in TARGETS:
         raise DefinitionError(unknown_choice("target", target_name, TARGETS))
-    obj, _ = _resolve(target, LaunchOptions(capture=True))
+    obj = load_definition(target)
     from runnable.compiler import render
 
     text = render(obj.to_ir(), target_name, fmt)
@@ -244,6 +158,34 @@ def show(run_id: str, config_file: str, as_json: bool) -> None:
         click.echo("parameters")
         for name, spec in run_log.parameters.items():
             click.echo(f"  {name} = {json.dumps(spec['value'])}  [{spec['kind']}]")
+
+
+@cli.command()
+@click.argument("run_id")
+@click.option("-c", "--config", "config_file", default="", help="Configuration file (YAML).")
+@click.option("--tag", default="", help="Replace the run's tag.")
+@click.option("--log-level", default="WARNING", type=click.Choice(["DEBUG", "INFO", "WARNING", "ERROR"],
+                                                                  case_sensitive=False))
+@_friendly
+def retry(run_id: str, config_file: str, tag: str, log_level: str) -> None:
+    """Retry a failed run in place: steps that succeeded are skipped, the rest run again."""
+    from runnable.config import load_config
+    from runnable.launch import retry_run
+
+    run_log = retry_run(run_id, load_config(config_file or None), log_level=log_level, tag=tag)
+    sys.exit(0 if run_log.status == "SUCCESS" else 1)
+
+
+def _source(target: str) -> str:
+    """The target as the run remembers it: project-relative, so a retry can find it again."""
+    from runnable.discovery import split_target
+    from runnable.dsl.references import project_path
+
+    path, attr = split_target(target)
+    if not os.path.isfile(path):
+        return target
+    relative = project_path(path)
+    return relative + (f":{attr}" if attr else "")
 
 
 def main() -> None:

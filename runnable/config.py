@@ -78,7 +78,7 @@ SCHEMA: dict[str, dict[str, TypeSpec]] = {
                            "max_workers": _INT}),
         "local-container": TypeSpec(_CONTAINER_KEYS, available=False),
         "emulator": TypeSpec({}, available=False),
-        "mocked": TypeSpec({"patches": _MAP}, available=False),
+        "mocked": TypeSpec({"patches": _MAP}),
         "argo": TypeSpec(_ARGO_KEYS, available=False),
     },
     "job-executor": {

@@ -1,23 +1,24 @@
 """Wiring between a definition, the configuration and the runtime.
 
-``Pipeline.execute()``/``Job.execute()`` and ``runnable run`` both end here. When the
-CLI runs a user's file, it sets :data:`cli_options` so that an ``execute()`` call made
-by the user's own ``main()`` uses the command line's options, and the CLI can tell that
-the definition already ran (it is never run twice).
+``Pipeline.execute()``/``Job.execute()``, ``runnable run`` and ``runnable retry`` all end
+here. When the CLI runs a user's file it sets :data:`cli_options`, so that an
+``execute()`` call made by the user's own ``main()`` uses the command line's options and
+the CLI can tell that the definition already ran (it is never run twice).
 """
 
 from __future__ import annotations
 
+import os
 import sys
 import time
 from contextvars import ContextVar
-from runnable.ir.record import Record, factory
 from typing import Any
 
 from runnable.config import Config, load_config
-from runnable.ir.errors import ConfigError, ExecutionFailedError
+from runnable.ir.errors import ConfigError, ExecutionFailedError, RunnableError
 from runnable.ir.model import Definition
-from runnable.stores.records import RunLog
+from runnable.ir.record import Record, factory
+from runnable.stores.records import RunLog, StepLog
 
 
 class LaunchOptions(Record):
@@ -29,6 +30,7 @@ class LaunchOptions(Record):
     tag: str = ""
     log_level: str = ""
     capture: bool = False
+    source: str = ""
     executed: list[RunLog] = factory(list)
 
 
@@ -59,22 +61,38 @@ def execute_definition(
     options = cli_options.get()
     if options is not None and options.capture:
         raise DefinitionCaptured(obj)
+    source = _script_source()
     if options is not None:
         configuration_file = options.configuration_file or configuration_file
         parameters_file = options.parameters_file or parameters_file
         run_id = options.run_id or run_id
         tag = options.tag or tag
         log_level = options.log_level or log_level
+        source = options.source
     definition = obj.to_ir()
     config = load_config(configuration_file or None)
     run_log = run_definition(
-        definition, config, run_id=run_id, tag=tag, parameters_file=parameters_file, log_level=log_level
+        definition, config, run_id=run_id, tag=tag, parameters_file=parameters_file, log_level=log_level,
+        source=source,
     )
     if options is not None:
         options.executed.append(run_log)
     if run_log.status != "SUCCESS":
         raise ExecutionFailedError(f"Run {run_log.run_id} failed; see 'runnable show {run_log.run_id}'.", run_log)
     return run_log
+
+
+def _script_source() -> str:
+    """The script that is running (``python path/to/script.py``), project-relative; else ''."""
+    main = sys.modules.get("__main__")
+    file = getattr(main, "__file__", None)
+    spec = getattr(main, "__spec__", None)
+    if not file or spec is not None:
+        return ""
+    from runnable.dsl.references import project_path
+
+    relative = project_path(file)
+    return "" if relative.startswith("..") else relative
 
 
 def run_definition(
@@ -85,24 +103,18 @@ def run_definition(
     tag: str = "",
     parameters_file: str = "",
     log_level: str = "WARNING",
+    source: str = "",
 ) -> RunLog:
-    """Run a compiled definition with the configured executor and stores."""
-    import os
-
+    """Start a new run of a compiled definition with the configured executor and stores."""
     from runnable.ir.serialize import content_hash, to_json
-    from runnable.runtime.context import LOG_LEVELS, RunContext
-    from runnable.runtime.identity import GitProbe
-    from runnable.runtime.local import run_job, run_pipeline
     from runnable.runtime.parameters import initial_parameters
     from runnable.runtime.run_ids import choose_run_id
-    from runnable.stores.records import FAIL, PROCESSING, RunLog, now
+    from runnable.stores.records import PROCESSING, now
 
-    started = time.perf_counter()
-    executor = config.executor_for(definition.kind)
+    verbosity = _verbosity(log_level)
     config.require_available("job-executor" if definition.kind == "job" else "pipeline-executor")
-    if log_level.upper() not in LOG_LEVELS:
-        raise ConfigError(f"Unknown log level {log_level!r}; use one of {', '.join(LOG_LEVELS)}.")
-    store, catalog, secrets = build_stores(config)
+    executor = config.executor_for(definition.kind)
+    stores = build_stores(config)
     params = initial_parameters(parameters_file or None)
     run_log = RunLog(
         run_id=choose_run_id(run_id),
@@ -114,10 +126,74 @@ def run_definition(
         start_time=now(),
         initial_parameters=params,
         parameters=dict(params),
-        code_identity=None,
         executor=executor.type,
+        source=source,
     )
-    store.create_run(run_log, to_json(definition))
+    _check_parallel_store(executor.config, stores[0])
+    stores[0].create_run(run_log, to_json(definition))
+    return _execute(definition, config, run_log, stores, {}, verbosity)
+
+
+def retry_run(run_id: str, config: Config, *, log_level: str = "WARNING", tag: str = "") -> RunLog:
+    """Run a failed run again in place: same id, same parameters, succeeded steps skipped.
+
+    The stored IR is what runs again. When the run remembers its definition file, that
+    file must still compile to the same IR: a changed pipeline is refused, not mixed
+    with the records of the old one.
+    """
+    from runnable.ir.serialize import content_hash, loads
+    from runnable.stores.records import PROCESSING, SUCCESS
+
+    verbosity = _verbosity(log_level)
+    stores = build_stores(config)
+    store = stores[0]
+    run_log = store.get_run(run_id)
+    if run_log.status == SUCCESS:
+        raise RunnableError(f"Run {run_id!r} succeeded; there is nothing to retry.")
+    definition = loads(store.get_ir(run_id), f"the stored IR of run {run_id!r}")
+    if run_log.source:
+        _refuse_changed_definition(run_log, content_hash)
+    config.require_available("job-executor" if definition.kind == "job" else "pipeline-executor")
+    _check_parallel_store(config.executor_for(definition.kind).config, store)
+    previous = run_log.steps
+    run_log.steps = {}
+    run_log.status = PROCESSING
+    run_log.retries += 1
+    run_log.end_time = ""
+    run_log.tag = tag or run_log.tag
+    run_log.parameters = dict(run_log.initial_parameters)
+    store.put_run(run_log)
+    return _execute(definition, config, run_log, stores, previous, verbosity)
+
+
+def _refuse_changed_definition(run_log: RunLog, content_hash: Any) -> None:
+    from runnable.discovery import load_definition
+
+    try:
+        current = load_definition(run_log.source).to_ir()
+    except RunnableError as exc:
+        raise RunnableError(
+            f"Run {run_log.run_id!r} was defined by {run_log.source!r}, which no longer compiles: {exc}"
+        ) from None
+    if content_hash(current) != run_log.ir_hash:
+        raise RunnableError(
+            f"{run_log.source!r} has changed since run {run_log.run_id!r} started (its IR hash differs), so the "
+            "run cannot be retried in place. Start a new run, or restore the file as it was."
+        )
+
+
+def _execute(
+    definition: Definition, config: Config, run_log: RunLog, stores: tuple[Any, Any, Any],
+    previous: dict[str, StepLog], verbosity: int,
+) -> RunLog:
+    from runnable.runtime.context import RunContext
+    from runnable.runtime.identity import GitProbe
+    from runnable.runtime.local import run_job, run_pipeline
+    from runnable.stores.records import FAIL, now
+
+    started = time.perf_counter()
+    store, catalog, secrets = stores
+    executor = config.executor_for(definition.kind)
     git = GitProbe()
     ctx = RunContext(
         definition=definition,
@@ -125,9 +201,12 @@ def run_definition(
         store=store,
         catalog=catalog,
         secrets=secrets,
-        parameters=dict(params),
+        parameters=dict(run_log.parameters),
         object_serialisation=executor.config.get("object_serialisation", True),
-        verbosity=LOG_LEVELS[log_level.upper()],
+        verbosity=verbosity,
+        previous_steps=previous,
+        patches=executor.config.get("patches", {}) if executor.type == "mocked" else None,
+        parallel_workers=_workers(executor.config),
     )
     status = FAIL
     try:
@@ -135,18 +214,43 @@ def run_definition(
     finally:
         run_log.status = status
         run_log.end_time = now()
-        run_log.code_identity = git.result()
         run_log.parameters = ctx.parameters
+        run_log.code_identity = git.result()
         store.put_run(run_log)
     result = store.get_run(run_log.run_id)
     seconds = time.perf_counter() - started
+    what = "retry of" if run_log.retries else definition.kind
     print(
-        f"runnable: {definition.kind} run {run_log.run_id} {status} in {seconds:.2f}s "
+        f"runnable: {what} run {run_log.run_id} {status} in {seconds:.2f}s "
         f"({len(result.steps)} steps); details: runnable show {run_log.run_id}",
         file=sys.stderr,
         flush=True,
     )
     return result
+
+
+def _verbosity(log_level: str) -> int:
+    from runnable.runtime.context import LOG_LEVELS
+
+    if log_level.upper() not in LOG_LEVELS:
+        raise ConfigError(f"Unknown log level {log_level!r}; use one of {', '.join(LOG_LEVELS)}.")
+    return LOG_LEVELS[log_level.upper()]
+
+
+def _workers(executor_config: dict[str, Any]) -> int:
+    if not executor_config.get("enable_parallel"):
+        return 0
+    return int(executor_config.get("max_workers") or os.cpu_count() or 2)
+
+
+def _check_parallel_store(executor_config: dict[str, Any], store: Any) -> None:
+    from runnable.stores.run_log import MemoryRunLogStore
+
+    if _workers(executor_config) and isinstance(store, MemoryRunLogStore):
+        raise ConfigError(
+            "enable_parallel runs branches in worker processes, which cannot share the in-memory "
+            "('buffered') run-log store; use run-log-store type 'file-system'."
+        )
 
 
 def build_stores(config: Config) -> tuple[Any, Any, Any]:

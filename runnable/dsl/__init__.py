@@ -1,5 +1,6 @@
 """The public classes users write. They only build IR; running is delegated."""
 
+from runnable.dsl.composites import Conditional, Loop, Map, Parallel
 from runnable.dsl.jobs import NotebookJob, PythonJob, ShellJob
 from runnable.dsl.pipeline import Pipeline
 from runnable.dsl.returns import Catalog, json, metric, pickled
@@ -7,6 +8,10 @@ from runnable.dsl.steps import Fail, NotebookTask, PythonTask, ShellTask, Stub, 
 
 __all__ = [
     "Catalog",
+    "Conditional",
+    "Loop",
+    "Map",
+    "Parallel",
     "Fail",
     "NotebookJob",
     "NotebookTask",

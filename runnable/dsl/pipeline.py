@@ -62,7 +62,7 @@ class Pipeline:
             if isinstance(step, (Success, Fail)):
                 nodes.append(Node(name=step.name, type=step.node_type))
                 continue
-            node = Node(name=step.name, type=step.node_type, task=step.task_spec())
+            node = Node(name=step.name, type=step.node_type, **step.node_fields())
             node.next = self._next_of(step, index, success, fail)
             if step.on_failure is not None:
                 handler = step.on_failure._link(success, fail)
@@ -115,6 +115,10 @@ class Pipeline:
             parameters_file=parameters_file,
             log_level=log_level,
         )
+
+    def graph(self) -> Graph:
+        """This pipeline as an IR graph (a branch of a composite step uses it as is)."""
+        return self._graph
 
     def __repr__(self) -> str:
         return f"Pipeline(steps={[s.name for s in self.steps]!r})"

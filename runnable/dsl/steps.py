@@ -61,6 +61,11 @@ class Step:
     def task_spec(self) -> TaskSpec | None:
         return None
 
+    def node_fields(self) -> dict[str, Any]:
+        """The IR node fields this step sets besides name, type, next and on_failure."""
+        spec = self.task_spec()
+        return {"task": spec} if spec is not None else {}
+
     def as_pipeline(self) -> "Pipeline":
         from runnable.dsl.pipeline import Pipeline
 
@@ -106,6 +111,8 @@ class BaseTask(Step):
         catalog: Catalog | None = None,
         overrides: dict[str, str] | None = None,
         max_attempts: int = 1,
+        backoff_seconds: float = 0.0,
+        backoff_factor: float = 2.0,
         terminate_with_success: bool = False,
         terminate_with_failure: bool = False,
         on_failure: "Pipeline | None" = None,
@@ -126,6 +133,8 @@ class BaseTask(Step):
         if not isinstance(max_attempts, int) or isinstance(max_attempts, bool) or max_attempts < 1:
             raise DefinitionError(f"{where}: max_attempts must be an integer of at least 1, got {max_attempts!r}.")
         self.max_attempts = max_attempts
+        self.backoff_seconds = float(backoff_seconds)
+        self.backoff_factor = float(backoff_factor)
 
     def command(self) -> str:
         raise NotImplementedError
@@ -140,6 +149,8 @@ class BaseTask(Step):
             overrides=dict(self.overrides),
             notebook_args=self.notebook_args(),
             max_attempts=self.max_attempts,
+            backoff_seconds=self.backoff_seconds,
+            backoff_factor=self.backoff_factor,
         )
 
     def notebook_args(self) -> dict[str, Any]:

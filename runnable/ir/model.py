@@ -8,15 +8,31 @@ and be executed without re-running the user's definition code.
 
 from __future__ import annotations
 
-from runnable.ir.record import Record, factory
 from typing import Any
+
+from runnable.ir.record import Record, factory
 
 IR_VERSION = 1
 
 RETURN_KINDS = ("json", "object", "metric")
 TASK_KINDS = ("python", "shell", "notebook")
-NODE_TYPES = ("task", "stub", "success", "fail")
 TERMINAL_TYPES = ("success", "fail")
+
+#: The fields each node type uses, besides ``type``/``next``/``on_failure``: the IR's own
+#: schema. Serialisation and validation read this table, so a new node type or field
+#: is declared once.
+NODE_FIELDS: dict[str, tuple[str, ...]] = {
+    "task": ("task",),
+    "stub": (),
+    "success": (),
+    "fail": (),
+    "parallel": ("branches", "fail_fast"),
+    "map": ("branch", "iterate_on", "iterate_as", "reducer"),
+    "conditional": ("branches", "parameter", "default"),
+    "loop": ("branch", "max_iterations", "break_on", "index_as"),
+}
+NODE_TYPES = tuple(NODE_FIELDS)
+COMPOSITE_TYPES = ("parallel", "map", "conditional", "loop")
 
 
 class ReturnSpec(Record):
@@ -70,6 +86,8 @@ class TaskSpec(Record):
     overrides: dict[str, str] = factory(dict)
     notebook_args: dict[str, Any] = factory(dict)
     max_attempts: int = 1
+    backoff_seconds: float = 0.0
+    backoff_factor: float = 2.0
 
     def to_dict(self) -> dict[str, Any]:
         data: dict[str, Any] = {"kind": self.kind, "command": self.command}
@@ -85,6 +103,10 @@ class TaskSpec(Record):
             data["notebook_args"] = dict(sorted(self.notebook_args.items()))
         if self.max_attempts != 1:
             data["max_attempts"] = self.max_attempts
+        if self.backoff_seconds:
+            data["backoff_seconds"] = self.backoff_seconds
+        if self.backoff_factor != 2.0:
+            data["backoff_factor"] = self.backoff_factor
         return data
 
     @classmethod
@@ -99,22 +121,48 @@ class TaskSpec(Record):
             overrides=dict(data.get("overrides", {})),
             notebook_args=dict(data.get("notebook_args", {})),
             max_attempts=int(data.get("max_attempts", 1)),
+            backoff_seconds=float(data.get("backoff_seconds", 0.0)),
+            backoff_factor=float(data.get("backoff_factor", 2.0)),
         )
 
 
 class Node(Record):
-    """One step of a graph. ``task`` is set for task nodes only."""
+    """One step of a graph; which optional fields apply depends on ``type`` (NODE_FIELDS).
+
+    Composite nodes hold whole graphs: ``branches`` (parallel, conditional), ``branch``
+    (map, loop) and ``default`` (the conditional's branch when no value matches).
+    """
 
     name: str
     type: str
     next: str | None = None
     on_failure: str | None = None
     task: TaskSpec | None = None
+    branches: dict[str, "Graph"] = factory(dict)
+    branch: "Graph | None" = None
+    default: "Graph | None" = None
+    fail_fast: bool = False
+    iterate_on: str = ""
+    iterate_as: str = ""
+    reducer: str = ""
+    parameter: str = ""
+    max_iterations: int = 0
+    break_on: str = ""
+    index_as: str = ""
 
     def to_dict(self) -> dict[str, Any]:
         data: dict[str, Any] = {"type": self.type}
-        if self.task is not None:
-            data["task"] = self.task.to_dict()
+        for name in NODE_FIELDS.get(self.type, ()):
+            value = getattr(self, name)
+            if name == "task" and value is not None:
+                data["task"] = value.to_dict()
+            elif name == "branches":
+                data["branches"] = {key: graph.to_dict() for key, graph in value.items()}
+            elif name in ("branch", "default"):
+                if value is not None:
+                    data[name] = value.to_dict()
+            elif value or name in ("max_iterations",):
+                data[name] = value
         if self.next is not None:
             data["next"] = self.next
         if self.on_failure is not None:
@@ -123,14 +171,29 @@ class Node(Record):
 
     @classmethod
     def from_dict(cls, name: str, data: dict[str, Any]) -> "Node":
-        task = data.get("task")
-        return cls(
-            name=name,
-            type=data["type"],
-            next=data.get("next"),
-            on_failure=data.get("on_failure"),
-            task=TaskSpec.from_dict(task) if task else None,
-        )
+        node_type = data["type"]
+        fields: dict[str, Any] = {}
+        for key in NODE_FIELDS.get(node_type, ()):
+            if key not in data:
+                continue
+            value = data[key]
+            if key == "task":
+                value = TaskSpec.from_dict(value)
+            elif key == "branches":
+                value = {k: Graph.from_dict(v) for k, v in value.items()}
+            elif key in ("branch", "default"):
+                value = Graph.from_dict(value)
+            fields[key] = value
+        return cls(name=name, type=node_type, next=data.get("next"), on_failure=data.get("on_failure"), **fields)
+
+    def graphs(self) -> dict[str, "Graph"]:
+        """Every sub-graph of a composite, by the key used in internal names."""
+        found = dict(self.branches)
+        if self.branch is not None:
+            found["branch"] = self.branch
+        if self.default is not None:
+            found["default"] = self.default
+        return found
 
 
 class Graph(Record):

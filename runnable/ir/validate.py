@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import re
+
 from runnable.ir.errors import DefinitionError
 from runnable.ir.model import (
+    COMPOSITE_TYPES,
     NODE_TYPES,
     RETURN_KINDS,
     TASK_KINDS,
     TERMINAL_TYPES,
     Definition,
     Graph,
+    Node,
     TaskSpec,
 )
 from runnable.ir.names import check_parameter_name, check_step_name
@@ -28,7 +32,7 @@ def validate_definition(definition: Definition) -> Definition:
     elif definition.kind == "pipeline":
         if definition.graph is None:
             raise DefinitionError("A pipeline definition needs a graph.")
-        validate_graph(definition.graph)
+        validate_graph(definition.graph, frozenset())
     else:
         raise DefinitionError(f"Unknown definition kind {definition.kind!r}; expected 'job' or 'pipeline'.")
     return definition
@@ -57,20 +61,38 @@ def validate_task(task: TaskSpec, where: str) -> None:
         check_parameter_name(secret, f"{where}: secrets")
     if task.max_attempts < 1:
         raise DefinitionError(f"{where}: max_attempts must be at least 1, got {task.max_attempts}.")
+    if task.backoff_seconds < 0 or task.backoff_factor < 1:
+        raise DefinitionError(
+            f"{where}: backoff_seconds must be >= 0 and backoff_factor >= 1, "
+            f"got {task.backoff_seconds} and {task.backoff_factor}."
+        )
 
 
-def validate_graph(graph: Graph) -> None:
+def validate_graph(graph: Graph, enclosing: frozenset[str], where: str = "The pipeline") -> None:
+    """Check one graph and, recursively, the branches of its composite steps.
+
+    ``enclosing`` holds the step names of the graphs around this one: a branch may not
+    reuse them, or its steps' logs and rendered names could not be told apart.
+    """
     nodes = graph.nodes
     if graph.start_at not in nodes:
-        raise DefinitionError(f"The pipeline starts at {graph.start_at!r}, which is not one of its steps.")
+        raise DefinitionError(f"{where} starts at {graph.start_at!r}, which is not one of its steps.")
+    own = frozenset(n for n, node in nodes.items() if node.type not in TERMINAL_TYPES)
     for name, node in nodes.items():
         check_step_name(name)
+        if name in enclosing and node.type not in TERMINAL_TYPES:
+            raise DefinitionError(
+                f"Step {name!r} in {where[0].lower() + where[1:]} reuses the name of a step "
+                "of an enclosing pipeline; give it a different name."
+            )
         if node.type not in NODE_TYPES:
             raise DefinitionError(f"Step {name!r}: unknown step type {node.type!r}.")
         if node.type == "task":
             if node.task is None:
                 raise DefinitionError(f"Step {name!r}: a task step needs a task.")
             validate_task(node.task, f"Step {name!r}")
+        if node.type in COMPOSITE_TYPES:
+            _validate_composite(node, enclosing | own)
         if node.type in TERMINAL_TYPES:
             if node.next is not None:
                 raise DefinitionError(f"Step {name!r}: a {node.type} step cannot have a next step.")
@@ -82,6 +104,51 @@ def validate_graph(graph: Graph) -> None:
                 raise DefinitionError(f"Step {name!r}: {label} refers to {target!r}, which is not a step.")
     _check_reachable(graph)
     _check_acyclic(graph)
+
+
+_REDUCER_PATH = re.compile(r"^[A-Za-z_][\w.]*[.:][A-Za-z_]\w*$")
+
+
+def _validate_composite(node: Node, enclosing: frozenset[str]) -> None:
+    where = f"Step {node.name!r}"
+    if node.type in ("parallel", "conditional") and not node.branches:
+        raise DefinitionError(f"{where}: a {node.type} step needs at least one branch.")
+    if node.type in ("map", "loop") and node.branch is None:
+        raise DefinitionError(f"{where}: a {node.type} step needs a branch pipeline.")
+    for key in node.branches:
+        check_step_name(key)
+    if node.type == "map":
+        check_parameter_name(node.iterate_on, f"{where}: iterate_on")
+        check_parameter_name(node.iterate_as, f"{where}: iterate_as")
+        if node.reducer:
+            check_reducer(node.reducer, where)
+    if node.type == "conditional":
+        check_parameter_name(node.parameter, f"{where}: parameter")
+    if node.type == "loop":
+        if isinstance(node.max_iterations, bool) or not isinstance(node.max_iterations, int) or node.max_iterations < 1:
+            raise DefinitionError(f"{where}: max_iterations must be an integer of at least 1, got {node.max_iterations!r}.")
+        check_parameter_name(node.break_on, f"{where}: break_on")
+        check_parameter_name(node.index_as, f"{where}: index_as")
+    for key, graph in node.graphs().items():
+        validate_graph(graph, enclosing, f"Branch {key!r} of step {node.name!r}")
+
+
+def check_reducer(reducer: str, where: str) -> None:
+    """A reducer is a lambda expression or a dotted path to a function; only syntax is checked here."""
+    text = reducer.strip()
+    if text.startswith("lambda"):
+        try:
+            tree = compile(text, "<reducer>", "eval", flags=0x400)  # ast.PyCF_ONLY_AST
+        except SyntaxError as exc:
+            raise DefinitionError(f"{where}: reducer {reducer!r} is not a valid lambda: {exc.msg}.") from None
+        if type(tree.body).__name__ != "Lambda":  # type: ignore[attr-defined]
+            raise DefinitionError(f"{where}: reducer {reducer!r} must be a single lambda expression.")
+        return
+    if not _REDUCER_PATH.match(text):
+        raise DefinitionError(
+            f"{where}: reducer {reducer!r} must be a lambda (e.g. 'lambda *x: max(x)') "
+            "or a dotted path to a function (e.g. 'package.module.function')."
+        )
 
 
 def _successors(graph: Graph, name: str) -> list[str]:

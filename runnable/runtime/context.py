@@ -10,7 +10,7 @@ from typing import Any
 from runnable.ir.model import Definition
 from runnable.runtime.parameters import Parameters
 from runnable.stores.catalog import FileSystemCatalog
-from runnable.stores.records import RunLog
+from runnable.stores.records import RunLog, StepLog
 from runnable.stores.run_log import RunLogStore
 
 QUIET, INFO, DEBUG = 0, 1, 2
@@ -27,6 +27,9 @@ class RunContext(Record):
     object_serialisation: bool = True
     verbosity: int = QUIET
     objects: dict[str, Any] = factory(dict)
+    previous_steps: dict[str, StepLog] = factory(dict)
+    patches: dict[str, Any] | None = None
+    parallel_workers: int = 0
 
     @property
     def run_id(self) -> str:
@@ -39,10 +42,6 @@ class RunContext(Record):
         value = self.catalog.get_object(self.run_id, file_name)
         self.objects[file_name] = value
         return value
-
-    def snapshot_parameters(self) -> Parameters:
-        """A deep copy, so a function that mutates its arguments cannot change the run's state."""
-        return json.loads(json.dumps(self.parameters))
 
     def say(self, text: str, level: int = INFO) -> None:
         """Progress lines go to stderr so that stdout stays the steps' own output."""

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import sys
+import time
 from typing import Any
 
 from runnable.ir.errors import RunnableError
@@ -16,35 +17,51 @@ from runnable.ir.model import TaskSpec
 from runnable.runtime.capture import Masker
 from runnable.runtime.context import DEBUG, RunContext
 from runnable.runtime.parameters import Parameters, to_json_value
+from runnable.runtime.scope import Scope
 from runnable.runtime.tasks import TaskEnv, runner_for
 from runnable.stores.records import FAIL, PROCESSING, SUCCESS, Attempt, StepLog, now
 
 _PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.realpath(__file__)))
 
 
-def run_task_step(ctx: RunContext, name: str, internal_name: str, task: TaskSpec) -> StepLog:
-    """Run ``task`` with up to ``max_attempts`` attempts and record every attempt."""
-    step = StepLog(name=name, internal_name=internal_name, type="task", status=PROCESSING)
-    for number in range(1, task.max_attempts + 1):
-        attempt, outputs, entries = _attempt(ctx, name, internal_name, task, number)
+def run_task_step(ctx: RunContext, name: str, internal_name: str, task: TaskSpec, scope: Scope) -> StepLog:
+    """Run ``task`` with up to ``max_attempts`` attempts and record every attempt.
+
+    When a failed run is retried, a step that already succeeded is not run again: its
+    recorded outputs are put back into the scope. A step that failed keeps its earlier
+    attempts and gets new ones numbered after them.
+    """
+    previous = ctx.previous_steps.get(internal_name)
+    if previous is not None and previous.status == SUCCESS:
+        scope.update(previous.attempts[-1].output_parameters)
+        ctx.say(f"  {internal_name}: succeeded before, skipped")
+        return previous
+    step = StepLog(name=name, internal_name=internal_name, type="task", status=PROCESSING,
+                   attempts=list(previous.attempts) if previous else [])
+    first = len(step.attempts) + 1
+    for number in range(first, first + task.max_attempts):
+        if number > first and task.backoff_seconds:
+            time.sleep(task.backoff_seconds * task.backoff_factor ** (number - first - 1))
+        attempt, outputs, entries = _attempt(ctx, name, internal_name, task, number, scope)
         step.attempts.append(attempt)
         step.catalog.extend(entries)
         if attempt.status == SUCCESS:
-            ctx.parameters.update(outputs)
+            scope.update(outputs)
             step.status = SUCCESS
+            step.message = ""
             break
         step.status = FAIL
         step.message = attempt.message
-        if number < task.max_attempts:
+        if number < first + task.max_attempts - 1:
             ctx.say(f"  {internal_name}: attempt {number} failed, retrying")
     ctx.store.put_step(ctx.run_id, step)
     return step
 
 
 def _attempt(
-    ctx: RunContext, name: str, internal_name: str, task: TaskSpec, number: int
+    ctx: RunContext, name: str, internal_name: str, task: TaskSpec, number: int, scope: Scope
 ) -> tuple[Attempt, Parameters, list[Any]]:
-    inputs = ctx.snapshot_parameters()
+    inputs = scope.snapshot()
     attempt = Attempt(number=number, status=PROCESSING, start_time=now(), input_parameters=inputs)
     where = f"Step {name!r}" if ctx.definition.kind == "pipeline" else "Job"
     entries: list[Any] = []
@@ -64,7 +81,7 @@ def _attempt(
             secrets=secrets,
             mask=mask,
             catalog=ctx.catalog,
-            extra_env=_run_env(ctx, internal_name, number),
+            extra_env={**scope.env, **_run_env(ctx, internal_name, number)},
         )
         if task.catalog and task.catalog.get:
             entries.extend(ctx.catalog.get(ctx.run_id, task.catalog.get))

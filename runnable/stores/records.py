@@ -62,6 +62,7 @@ class StepLog(Record):
     attempts: list[Attempt] = factory(list)
     catalog: list[CatalogEntry] = factory(list)
     mock: bool = False
+    branches: dict[str, str] = factory(dict)
 
     def to_dict(self) -> dict[str, Any]:
         return self.plain()
@@ -104,6 +105,8 @@ class RunLog(Record):
     parameters: dict[str, Any] = factory(dict)
     code_identity: CodeIdentity | None = None
     executor: str = "local"
+    source: str = ""
+    retries: int = 0
     steps: dict[str, StepLog] = factory(dict)
 
     def header(self) -> dict[str, Any]:

@@ -1,0 +1,191 @@
+"""Parallel, Map, Conditional and Loop: how branches get parameters and what flows back.
+
+Every branch starts from a copy of the enclosing parameters (runnable 0.50 gave
+Parallel and Map branches none). What a branch returns flows back only when the whole
+composite step succeeds; a failed composite changes no parameter.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import TYPE_CHECKING, Any
+
+from runnable.ir.errors import RunnableError
+from runnable.ir.model import Graph, Node
+from runnable.runtime.parameters import Parameters
+from runnable.runtime.reduce import reduce_map_results
+from runnable.runtime.scope import Scope
+from runnable.stores.records import FAIL, SUCCESS, Attempt, StepLog, now
+
+if TYPE_CHECKING:
+    from runnable.runtime.local import GraphWalker
+
+
+class CompositeError(RunnableError):
+    """A composite step could not run its branches (bad parameter, reducer failure...)."""
+
+
+def run_parallel(walker: "GraphWalker", node: Node, internal: str, scope: Scope) -> str:
+    """All branches run; their returns merge in branch order (a later branch wins a name)."""
+    started = now()
+    children = [(key, graph, scope.child()) for key, graph in node.branches.items()]
+    results = walker.run_branches(internal, children, node.fail_fast)
+    merged: Parameters = {}
+    for _, status, returned in results:
+        if status == SUCCESS:
+            merged.update(returned)
+    return _finish(walker, node, internal, scope, started, results, merged, len(children))
+
+
+def run_map(walker: "GraphWalker", node: Node, internal: str, scope: Scope) -> str:
+    started = now()
+    try:
+        items = _items(node, scope)
+    except CompositeError as exc:
+        return _fail(walker, node, internal, started, str(exc))
+    children = [
+        (str(index), node.branch, scope.child({node.iterate_as: {"kind": "json", "value": item}}))
+        for index, item in enumerate(items)
+    ]
+    assert node.branch is not None
+    results = walker.run_branches(internal, children, False)  # type: ignore[arg-type]
+    merged: Parameters = {}
+    if all(status == SUCCESS for _, status, _ in results):
+        try:
+            merged = reduce_map_results(walker.ctx, node, internal, results)
+        except RunnableError as exc:
+            return _fail(walker, node, internal, started, str(exc), results)
+    return _finish(walker, node, internal, scope, started, results, merged, len(children))
+
+
+def run_conditional(walker: "GraphWalker", node: Node, internal: str, scope: Scope) -> str:
+    started = now()
+    try:
+        key, graph = _chosen_branch(node, scope)
+    except CompositeError as exc:
+        return _fail(walker, node, internal, started, str(exc))
+    walker.ctx.say(f"  {internal}: {node.parameter} selects branch {key!r}")
+    results = walker.run_branches(internal, [(key, graph, scope.child())], False)
+    merged = results[0][2] if results[0][1] == SUCCESS else {}
+    return _finish(walker, node, internal, scope, started, results, merged, 1)
+
+
+def run_loop(walker: "GraphWalker", node: Node, internal: str, scope: Scope) -> str:
+    """Do-while: the branch runs, then ``break_on`` is read; parameters carry across iterations."""
+    started = now()
+    assert node.branch is not None
+    loop_scope = scope.child()
+    results: list[tuple[str, str, Any]] = []
+    for index in range(node.max_iterations):
+        loop_scope.env[node.index_as] = str(index)
+        status = walker.run(node.branch, f"{internal}.{index}.", loop_scope)
+        results.append((str(index), status, loop_scope.returned))
+        if status != SUCCESS:
+            break
+        try:
+            if _break_flag(node, loop_scope, index):
+                break
+        except CompositeError as exc:
+            return _fail(walker, node, internal, started, str(exc), results)
+    merged = loop_scope.returned if all(s == SUCCESS for _, s, _ in results) else {}
+    return _finish(walker, node, internal, scope, started, results, merged, len(results))
+
+
+# -- helpers -----------------------------------------------------------------------------
+
+
+def _items(node: Node, scope: Scope) -> list[Any]:
+    where = f"Map {node.name!r}"
+    if node.iterate_on not in scope.values:
+        raise CompositeError(
+            f"{where}: iterate_on parameter {node.iterate_on!r} is not set; available: "
+            f"{', '.join(sorted(scope.values)) or 'none'}."
+        )
+    spec = scope.values[node.iterate_on]
+    value = spec.get("value")
+    if spec.get("kind") == "object" or not isinstance(value, list):
+        shown = "an object" if spec.get("kind") == "object" else type(value).__name__
+        raise CompositeError(f"{where}: iterate_on parameter {node.iterate_on!r} must be a list, got {shown}.")
+    return value
+
+
+def _chosen_branch(node: Node, scope: Scope) -> tuple[str, Graph]:
+    where = f"Conditional {node.name!r}"
+    if node.parameter not in scope.values:
+        raise CompositeError(f"{where}: parameter {node.parameter!r} is not set.")
+    spec = scope.values[node.parameter]
+    value = spec.get("value")
+    if spec.get("kind") == "object" or not isinstance(value, (str, int, float, bool)):
+        shown = "an object" if spec.get("kind") == "object" else type(value).__name__
+        raise CompositeError(
+            f"{where}: parameter {node.parameter!r} must be a string, number or boolean to choose a branch, "
+            f"got {shown}."
+        )
+    key = str(value)
+    if key in node.branches:
+        return key, node.branches[key]
+    if node.default is not None:
+        return "default", node.default
+    raise CompositeError(
+        f"{where}: no branch matches {node.parameter}={value!r} (branches: {', '.join(node.branches)}) "
+        "and there is no default branch."
+    )
+
+
+def _break_flag(node: Node, scope: Scope, index: int) -> bool:
+    where = f"Loop {node.name!r}"
+    if node.break_on not in scope.values:
+        raise CompositeError(f"{where}: iteration {index} did not set break_on parameter {node.break_on!r}.")
+    value = scope.values[node.break_on].get("value")
+    if not isinstance(value, bool):
+        raise CompositeError(
+            f"{where}: break_on parameter {node.break_on!r} must be a boolean, got {type(value).__name__} {value!r}."
+        )
+    return value
+
+
+def _finish(
+    walker: "GraphWalker",
+    node: Node,
+    internal: str,
+    scope: Scope,
+    started: str,
+    results: list[tuple[str, str, Any]],
+    merged: Parameters,
+    expected: int,
+) -> str:
+    ok = len(results) == expected and all(status == SUCCESS for _, status, _ in results)
+    message = ""
+    if not ok:
+        failed = [key for key, status, _ in results if status != SUCCESS]
+        skipped = expected - len(results)
+        message = f"branches failed: {', '.join(failed) or 'none'}" + (f"; {skipped} not run" if skipped > 0 else "")
+    if ok:
+        scope.update(merged)
+    _record(walker, node, internal, started, SUCCESS if ok else FAIL, message, results)
+    return SUCCESS if ok else FAIL
+
+
+def _fail(walker: "GraphWalker", node: Node, internal: str, started: str, message: str,
+          results: list[tuple[str, str, Any]] | None = None) -> str:
+    sys.stderr.write(message + "\n")
+    _record(walker, node, internal, started, FAIL, message, results or [])
+    return FAIL
+
+
+def _record(walker: "GraphWalker", node: Node, internal: str, started: str, status: str, message: str,
+            results: list[tuple[str, str, Any]]) -> None:
+    ctx = walker.ctx
+    previous = ctx.previous_steps.get(internal)
+    attempts = list(previous.attempts) if previous else []
+    attempts.append(Attempt(len(attempts) + 1, status, started, now(), message))
+    step = StepLog(
+        name=node.name,
+        internal_name=internal,
+        type=node.type,
+        status=status,
+        message=message,
+        attempts=attempts,
+        branches={f"{internal}.{key}": s for key, s, _ in results},
+    )
+    ctx.store.put_step(ctx.run_id, step)
