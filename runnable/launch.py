@@ -156,6 +156,9 @@ def retry_run(run_id: str, config: Config, *, log_level: str = "WARNING", tag: s
     config.require_available("job-executor" if definition.kind == "job" else "pipeline-executor")
     _check_parallel_store(config.executor_for(definition.kind).config, store)
     previous = run_log.steps
+    for name, step in previous.items():
+        if step.type in ("success", "fail"):
+            store.remove_step(run_id, name)  # the run's ending is decided again
     run_log.steps = {}
     run_log.status = PROCESSING
     run_log.retries += 1

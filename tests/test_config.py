@@ -81,6 +81,6 @@ def test_later_types_are_accepted_but_not_available_yet(key: str, kind: str) -> 
 
 def test_example_configs_parse() -> None:
     for path in sorted(Path(__file__).resolve().parents[1].glob("examples/**/*.yaml")):
-        if "parameters" in path.name:
+        if "parameters" in path.name or path.read_text().lstrip("# \n").startswith("dag:") or "\ndag:" in path.read_text():
             continue
         load_config(str(path))

@@ -18,11 +18,15 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[1]
 GOLDEN = REPO / "golden"
-EXAMPLES = sorted(
-    p.relative_to(REPO).as_posix()
-    for p in (REPO / "examples").rglob("*.py")
-    if "common" not in p.parts and p.name != "__init__.py"
-)
+def _is_example(path: Path) -> bool:
+    if "common" in path.parts or path.name == "__init__.py":
+        return False
+    if path.suffix == ".py":
+        return True
+    return path.suffix == ".yaml" and "\ndag:" in "\n" + path.read_text()  # YAML pipelines, not configs
+
+
+EXAMPLES = sorted(p.relative_to(REPO).as_posix() for p in (REPO / "examples").rglob("*") if _is_example(p))
 PARAMS = "examples/common/initial_parameters.yaml"
 
 # example -> (exit code, final parameter values that must be present, catalog files, extra env)
@@ -54,6 +58,53 @@ EXPECTED: dict[str, dict[str, Any]] = {
     "examples/04-catalog/catalog_python.py": {"logs": ["data/data.csv", "data/notes.txt"]},
     "examples/04-catalog/catalog_no_copy.py": {"absent": ["data/data.csv"]},
     "examples/11-jobs/python_tasks.py": {"steps": ["job"]},
+    "examples/02-sequential/traversal.py": {"steps": ["hello stub", "hello python", "hello shell", "success"]},
+    "examples/02-sequential/traversal.yaml": {"steps": ["hello stub", "hello python", "hello shell", "success"]},
+    "examples/02-sequential/on_failure_fail.py": {
+        "exit": 1, "status": "FAIL", "step_status": {"step 1": "FAIL", "clean up": "SUCCESS", "fail": "FAIL"},
+    },
+    "examples/02-sequential/on_failure_succeed.py": {
+        "step_status": {"step 1": "FAIL", "recover": "SUCCESS", "success": "SUCCESS"}, "params": {"recovered": True},
+    },
+    "examples/02-sequential/default_fail.py": {
+        "exit": 1, "status": "FAIL", "step_status": {"step 1": "SUCCESS", "step 2": "FAIL", "fail": "FAIL"},
+        "absent_steps": ["step 3"],
+    },
+    "examples/02-sequential/conditional.py": {
+        "params": {"side": "heads", "outcome": "it was heads"},
+        "step_status": {"which side": "SUCCESS", "which side.heads.heads": "SUCCESS"},
+        "absent_steps": ["which side.tails.tails"],
+    },
+    "examples/06-parallel/parallel.py": {"params": {"total": 13, "product": 30, "echoed": 10}},
+    "examples/06-parallel/nesting.py": {
+        "params": {"squares": [[11, 14, 19, 26]] * 4},
+        "step_status": {"outer.3.fan.maps.inner.3.square": "SUCCESS", "outer.0.fan": "SUCCESS"},
+    },
+    "examples/06-parallel/branch_fail.py": {
+        "exit": 1, "status": "FAIL",
+        "step_status": {"branches": "FAIL", "branches.good.fine": "SUCCESS", "branches.bad.broken": "FAIL"},
+        "absent_steps": ["never"],
+    },
+    "examples/07-map/map.py": {"params": {"squares": [11, 14, 19, 26]}, "step_status": {"check": "SUCCESS"}},
+    "examples/07-map/custom_reducer.py": {"params": {"squares": 26, "total": 70}},
+    "examples/07-map/map_fail.py": {
+        "exit": 1, "status": "FAIL", "absent_params": ["kept"],
+        "step_status": {"fragile map": "FAIL", "fragile map.2.maybe": "FAIL", "fragile map.3.maybe": "SUCCESS"},
+    },
+    "examples/07-map/dynamic_map.py": {"params": {"items": [0, 1, 2, 3, 4], "doubled": [0, 2, 4, 6, 8]}},
+    "examples/08-mocking/mocked.py": {
+        "args": ["-c", "examples/08-mocking/mocked-config.yaml"], "params": {"accuracy": 0.9},
+        "mocked": ["load data"],
+    },
+    "examples/09-retry/retry.py": {
+        "exit": 1, "status": "FAIL", "params": {"attempts": 3},
+        "step_status": {"flaky": "SUCCESS", "needs fix": "FAIL"}, "attempts": {"flaky": 3},
+    },
+    "examples/10-loop/loop.py": {
+        "params": {"remaining": 0, "done": True, "last_iteration": 2},
+        "step_status": {"count down": "SUCCESS", "count down.2.show": "SUCCESS"}, "absent_steps": ["count down.3.tick"],
+    },
+    "examples/10-loop/loop.yaml": {"params": {"remaining": 0, "done": True, "last_iteration": 2}},
     "examples/11-jobs/scripts.py": {"params": {"answer": 42}},
     "examples/11-jobs/notebooks.py": {"params": {"notebook_integer": 42}},
     "examples/11-jobs/catalog.py": {"logs": ["data/data.csv", "data/notes.txt"]},
@@ -78,7 +129,7 @@ def test_every_example_has_expectations() -> None:
 def test_golden_ir(example: str) -> None:
     result = _cli(["compile", example, "--target", "ir"], REPO)
     assert result.returncode == 0, result.stderr
-    golden = GOLDEN / example.removeprefix("examples/").removesuffix(".py") / "ir.yaml"
+    golden = GOLDEN / example.removeprefix("examples/").replace(".", "_", 1).removesuffix("_py") / "ir.yaml"
     if os.environ.get("UPDATE_GOLDEN") == "1" and not os.environ.get("CI"):
         golden.parent.mkdir(parents=True, exist_ok=True)
         golden.write_text(result.stdout)
@@ -86,21 +137,42 @@ def test_golden_ir(example: str) -> None:
     assert result.stdout == golden.read_text(), f"{example} drifted from {golden.relative_to(REPO)}"
 
 
+def run_example(example: str, project: Path, extra: list[str] | None = None) -> tuple[dict, dict, str]:
+    """Run an example as a user would; returns (run header, steps by internal name, output)."""
+    expected = EXPECTED[example]
+    args = ["run", example, "-p", PARAMS, "--run-id", "example", *expected.get("args", []), *(extra or [])]
+    result = _cli(args, project, expected.get("env"))
+    assert result.returncode == expected.get("exit", 0), result.stdout + result.stderr
+    header = json.loads((project / ".run_log_store" / "example" / "run.json").read_text())
+    steps = {}
+    for path in (project / ".run_log_store" / "example" / "steps").glob("*.json"):
+        record = json.loads(path.read_text())
+        steps[record["internal_name"]] = record
+    return header, steps, result.stdout + result.stderr
+
+
 @pytest.mark.parametrize("example", EXAMPLES)
 def test_example_runs_end_to_end(example: str, project: Path) -> None:
     expected = EXPECTED[example]
-    result = _cli(["run", example, "-p", PARAMS, "--run-id", "example"], project, expected.get("env"))
-    assert result.returncode == expected.get("exit", 0), result.stdout + result.stderr
-    header = json.loads((project / ".run_log_store" / "example" / "run.json").read_text())
-    assert header["status"] == "SUCCESS"
+    header, steps, output = run_example(example, project)
+    assert header["status"] == expected.get("status", "SUCCESS")
     values = {name: spec["value"] for name, spec in header["parameters"].items()}
     for name, value in expected.get("params", {}).items():
         assert values.get(name) == value, name
-    steps = {json.loads(p.read_text())["internal_name"]: json.loads(p.read_text())
-             for p in (project / ".run_log_store" / "example" / "steps").glob("*.json")}
-    assert all(step["status"] == "SUCCESS" for step in steps.values())
+    for name in expected.get("absent_params", []):
+        assert name not in values, name
     if "steps" in expected:
         assert sorted(steps) == sorted(expected["steps"])
+    if "step_status" in expected:
+        assert {k: steps[k]["status"] for k in expected["step_status"]} == expected["step_status"]
+    else:
+        assert all(step["status"] == "SUCCESS" for step in steps.values())
+    for name in expected.get("absent_steps", []):
+        assert name not in steps, name
+    for name in expected.get("mocked", []):
+        assert steps[name]["mock"] is True
+    for name, count in expected.get("attempts", {}).items():
+        assert len(steps[name]["attempts"]) == count
     catalog = project / ".catalog" / "example"
     for name in expected.get("logs", []):
         assert (catalog / name).is_file(), name
@@ -108,6 +180,40 @@ def test_example_runs_end_to_end(example: str, project: Path) -> None:
         assert not (catalog / name).exists(), name
     if "secret" in expected:
         secret = expected["secret"].encode()
-        assert expected["secret"] not in result.stdout + result.stderr
+        assert expected["secret"] not in output
         for path in list((project / ".catalog").rglob("*")) + list((project / ".run_log_store").rglob("*")):
             assert not path.is_file() or secret not in path.read_bytes(), path
+
+
+CONCURRENT = [e for e in EXAMPLES if e.startswith(("examples/06-parallel/", "examples/07-map/"))]
+
+
+@pytest.mark.parametrize("example", CONCURRENT)
+def test_concurrent_branches_give_the_same_results(example: str, project: Path, tmp_path_factory) -> None:
+    """enable_parallel changes who runs the branches, not what they produce."""
+    header, steps, _ = run_example(example, project, ["-c", "examples/configs/parallel.yaml"])
+    sequential = tmp_path_factory.mktemp("sequential")
+    import shutil
+
+    shutil.copytree(project / "examples", sequential / "examples")
+    base_header, base_steps, _ = run_example(example, sequential)
+    assert header["parameters"] == base_header["parameters"]
+    assert header["status"] == base_header["status"]
+    assert {k: v["status"] for k, v in steps.items()} == {k: v["status"] for k, v in base_steps.items()}
+
+
+def test_retry_example_finishes_after_the_fix(project: Path) -> None:
+    run_example("examples/09-retry/retry.py", project)
+    still_broken = _cli(["retry", "example"], project)
+    assert still_broken.returncode == 1
+    (project / "fixed").write_text("")
+    fixed = _cli(["retry", "example", "--log-level", "INFO"], project)
+    assert fixed.returncode == 0, fixed.stderr
+    assert "flaky: succeeded before, skipped" in fixed.stderr
+    header = json.loads((project / ".run_log_store" / "example" / "run.json").read_text())
+    assert header["status"] == "SUCCESS" and header["retries"] == 2
+    assert header["parameters"]["state"]["value"] == "fixed" and header["parameters"]["attempts"]["value"] == 3
+    steps = {p.stem: json.loads(p.read_text()) for p in (project / ".run_log_store" / "example" / "steps").glob("*")}
+    assert [a["status"] for a in steps["needs fix"]["attempts"]] == ["FAIL", "FAIL", "SUCCESS"]
+    assert len(steps["flaky"]["attempts"]) == 3
+    assert "fail" not in steps and steps["success"]["status"] == "SUCCESS"

@@ -89,3 +89,88 @@ def use_secret() -> None:
 def raise_ex() -> None:
     """A task that fails."""
     raise ValueError("this task fails on purpose")
+
+
+def prepare() -> tuple[int, int, list[int]]:
+    """Parameters the control-flow examples start from."""
+    return 10, 3, [1, 2, 3, 4]
+
+
+def add(base: int, stride: int) -> int:
+    """Uses parameters set before a Parallel: branches see them (runnable 0.50 lost them)."""
+    return base + stride
+
+
+def multiply(base: int, stride: int) -> int:
+    return base * stride
+
+
+def square(item: int, base: int) -> int:
+    """A map item: ``item`` is injected, ``base`` comes from the enclosing pipeline."""
+    assert isinstance(item, int), type(item)
+    return item * item + base
+
+
+def check_squares(squares: list[int]) -> None:
+    assert squares == [11, 14, 19, 26], squares
+    print(f"squares: {squares}")
+
+
+def check_max(squares: int) -> None:
+    assert squares == 26, squares
+
+
+def largest(*values: int) -> int:
+    """A reducer given as a dotted path: receives every item's value, in item order."""
+    return max(values)
+
+
+def fail_on_three(item: int) -> int:
+    if item == 3:
+        raise ValueError("item 3 fails on purpose")
+    return item
+
+
+def make_items(count: int = 5) -> list[int]:
+    """A list computed at run time: the map's shape is known only then."""
+    return list(range(count))
+
+
+def toss(seed: int = 0) -> str:
+    """Picks the conditional's branch."""
+    return "heads" if seed % 2 == 0 else "tails"
+
+
+def on_heads() -> str:
+    return "it was heads"
+
+
+def on_tails() -> str:
+    return "it was tails"
+
+
+def countdown(remaining: int = 3) -> tuple[int, bool, int]:
+    """A loop body: the iteration index is in the environment variable named by index_as."""
+    iteration = int(os.environ["iteration"])
+    remaining -= 1
+    return remaining, remaining <= 0, iteration
+
+
+_FLAKY_MARKER = Path(".flaky-attempts")
+
+
+def flaky() -> int:
+    """Fails on the first two calls, then succeeds: shows max_attempts."""
+    attempts = int(_FLAKY_MARKER.read_text()) + 1 if _FLAKY_MARKER.exists() else 1
+    _FLAKY_MARKER.write_text(str(attempts))
+    if attempts < 3:
+        raise RuntimeError(f"flaky failure number {attempts}")
+    _FLAKY_MARKER.unlink()
+    return attempts
+
+
+def fails_unless_fixed() -> str:
+    """Fails until the file 'fixed' exists: retry the run after creating it."""
+    if not Path("fixed").exists():
+        raise RuntimeError("not fixed yet: create the file 'fixed' and run 'runnable retry RUN_ID'")
+    return "fixed"

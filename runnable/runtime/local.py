@@ -84,10 +84,7 @@ class GraphWalker:
             if patched is None:
                 return SUCCESS
             task = patched
-        self.ctx.say(f"  {internal_name}: running")
-        step = run_task_step(self.ctx, node.name, internal_name, task, scope)
-        self.ctx.say(f"  {internal_name}: {step.status}")
-        return step.status
+        return run_task_step(self.ctx, node.name, internal_name, task, scope).status
 
     def _patched(self, node: Node, internal_name: str) -> TaskSpec | None:
         """Mocked runs: a patched task runs with its patch; any other task is recorded as mocked."""

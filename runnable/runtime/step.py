@@ -36,6 +36,7 @@ def run_task_step(ctx: RunContext, name: str, internal_name: str, task: TaskSpec
         scope.update(previous.attempts[-1].output_parameters)
         ctx.say(f"  {internal_name}: succeeded before, skipped")
         return previous
+    ctx.say(f"  {internal_name}: running")
     step = StepLog(name=name, internal_name=internal_name, type="task", status=PROCESSING,
                    attempts=list(previous.attempts) if previous else [])
     first = len(step.attempts) + 1
@@ -55,6 +56,7 @@ def run_task_step(ctx: RunContext, name: str, internal_name: str, task: TaskSpec
         if number < first + task.max_attempts - 1:
             ctx.say(f"  {internal_name}: attempt {number} failed, retrying")
     ctx.store.put_step(ctx.run_id, step)
+    ctx.say(f"  {internal_name}: {step.status}")
     return step
 
 

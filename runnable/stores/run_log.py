@@ -21,6 +21,7 @@ class RunLogStore(Protocol):
     def put_run(self, run: RunLog) -> None: ...
     def put_step(self, run_id: str, step: StepLog) -> None: ...
     def get_run(self, run_id: str) -> RunLog: ...
+    def remove_step(self, run_id: str, internal_name: str) -> None: ...
     def get_ir(self, run_id: str) -> str: ...
     def list_runs(self) -> list[RunLog]: ...
 
@@ -81,6 +82,12 @@ class FileSystemRunLogStore:
         path = os.path.join(self._run_dir(run_id), "steps", f"{step.internal_name}.json")
         write_atomic(path, _dumps(step.to_dict()))
 
+    def remove_step(self, run_id: str, internal_name: str) -> None:
+        try:
+            os.unlink(os.path.join(self._run_dir(run_id), "steps", f"{internal_name}.json"))
+        except FileNotFoundError:
+            pass
+
     def get_run(self, run_id: str) -> RunLog:
         folder = self._run_dir(run_id)
         try:
@@ -139,6 +146,9 @@ class MemoryRunLogStore:
 
     def put_step(self, run_id: str, step: StepLog) -> None:
         self.runs[run_id]["steps"][step.internal_name] = json.loads(_dumps(step.to_dict()))
+
+    def remove_step(self, run_id: str, internal_name: str) -> None:
+        self.runs[run_id]["steps"].pop(internal_name, None)
 
     def get_run(self, run_id: str) -> RunLog:
         if run_id not in self.runs:
