@@ -143,12 +143,14 @@ def run_example(example: str, project: Path, extra: list[str] | None = None) -> 
     args = ["run", example, "-p", PARAMS, "--run-id", "example", *expected.get("args", []), *(extra or [])]
     result = _cli(args, project, expected.get("env"))
     assert result.returncode == expected.get("exit", 0), result.stdout + result.stderr
-    header = json.loads((project / ".run_log_store" / "example" / "run.json").read_text())
-    steps = {}
-    for path in (project / ".run_log_store" / "example" / "steps").glob("*.json"):
-        record = json.loads(path.read_text())
-        steps[record["internal_name"]] = record
-    return header, steps, result.stdout + result.stderr
+    run_log = read_run(project, "example").to_dict()
+    return run_log, run_log["steps"], result.stdout + result.stderr
+
+
+def read_run(project: Path, run_id: str):
+    from runnable.stores.run_log import FileSystemRunLogStore
+
+    return FileSystemRunLogStore(str(project / ".run_log_store")).get_run(run_id)
 
 
 @pytest.mark.parametrize("example", EXAMPLES)
@@ -210,10 +212,10 @@ def test_retry_example_finishes_after_the_fix(project: Path) -> None:
     fixed = _cli(["retry", "example", "--log-level", "INFO"], project)
     assert fixed.returncode == 0, fixed.stderr
     assert "flaky: succeeded before, skipped" in fixed.stderr
-    header = json.loads((project / ".run_log_store" / "example" / "run.json").read_text())
+    header = read_run(project, "example").to_dict()
     assert header["status"] == "SUCCESS" and header["retries"] == 2
     assert header["parameters"]["state"]["value"] == "fixed" and header["parameters"]["attempts"]["value"] == 3
-    steps = {p.stem: json.loads(p.read_text()) for p in (project / ".run_log_store" / "example" / "steps").glob("*")}
+    steps = header["steps"]
     assert [a["status"] for a in steps["needs fix"]["attempts"]] == ["FAIL", "FAIL", "SUCCESS"]
     assert len(steps["flaky"]["attempts"]) == 3
     assert "fail" not in steps and steps["success"]["status"] == "SUCCESS"

@@ -79,10 +79,21 @@ class Record:
 
 
 def to_plain(value: Any) -> Any:
+    """Records become dicts; containers are converted only if they hold records.
+
+    Parameter values are plain JSON data already; walking them on every step record
+    would cost time proportional to their size.
+    """
     if isinstance(value, Record):
         return value.plain()
     if isinstance(value, dict):
-        return {k: to_plain(v) for k, v in value.items()}
+        if _holds_records(value.values()):
+            return {k: to_plain(v) for k, v in value.items()}
+        return value
     if isinstance(value, (list, tuple)):
-        return [to_plain(v) for v in value]
+        return [to_plain(v) for v in value] if _holds_records(value) else list(value)
     return value
+
+
+def _holds_records(values: Any) -> bool:
+    return any(isinstance(v, Record) or (isinstance(v, (list, tuple)) and _holds_records(v)) for v in values)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import sys
 from runnable.ir.record import Record, factory
 from typing import Any
@@ -36,12 +35,26 @@ class RunContext(Record):
         return self.run_log.run_id
 
     def load_object(self, name: str, spec: dict[str, Any]) -> Any:
+        """A fresh copy of a stored object: a step that mutates it changes nothing for the next.
+
+        Pickled bytes are cached, not objects, so that this holds in-process exactly as it
+        does when every step runs in its own container.
+        """
+        import pickle
+
         file_name = spec["value"]
-        if file_name in self.objects:
-            return self.objects[file_name]
-        value = self.catalog.get_object(self.run_id, file_name)
-        self.objects[file_name] = value
-        return value
+        data = self.objects.get(file_name)
+        if data is None:
+            data = self.objects[file_name] = self.catalog.get_object_bytes(self.run_id, file_name)
+        return pickle.loads(data)
+
+    def store_object(self, file_name: str, value: Any) -> None:
+        import pickle
+
+        data = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
+        if self.object_serialisation or self.parallel_workers:
+            self.catalog.put_object_bytes(self.run_id, file_name, data)
+        self.objects[file_name] = data
 
     def say(self, text: str, level: int = INFO) -> None:
         """Progress lines go to stderr so that stdout stays the steps' own output."""

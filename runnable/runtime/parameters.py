@@ -87,8 +87,12 @@ def bind_arguments(
     params: Mapping[str, dict[str, Any]],
     load_object: Callable[[str, dict[str, Any]], Any],
     where: str,
-) -> dict[str, Any]:
-    """Keyword arguments for ``function`` by name, cast to its annotations."""
+) -> tuple[dict[str, Any], list[str]]:
+    """Keyword arguments for ``function`` by name, cast to its annotations, and the names read.
+
+    Every value is a fresh copy, so a function that mutates an argument changes nothing
+    for later steps, in-process exactly as in a container.
+    """
     slots, var_keyword = _signature(function)
     namespace_type = _namespace_type()
     kwargs: dict[str, Any] = {}
@@ -114,7 +118,8 @@ def bind_arguments(
         for name, spec in params.items():
             if name not in consumed and name not in kwargs:
                 kwargs[name] = _value(name, spec, load_object)
-    return kwargs
+                consumed.add(name)
+    return kwargs, sorted(consumed)
 
 
 _SIGNATURES: dict[Callable[..., Any], tuple[list[tuple[str, Any, bool]], bool]] = {}
@@ -178,7 +183,10 @@ def _namespace_type() -> Any:
 def _value(name: str, spec: dict[str, Any], load_object: Callable[[str, dict[str, Any]], Any]) -> Any:
     if spec.get("kind") == "object":
         return load_object(name, spec)
-    return spec.get("value")
+    value = spec.get("value")
+    if isinstance(value, (list, dict)):
+        return json.loads(json.dumps(value))
+    return value
 
 
 def _type_hints(function: Callable[..., Any]) -> dict[str, Any]:

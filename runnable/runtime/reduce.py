@@ -70,8 +70,7 @@ def reduce_map_results(ctx: Any, node: Node, internal: str, results: list[tuple[
         kinds = {spec["kind"] for spec in present}
         if "object" in kinds:
             file_name = f"objects/{internal}/{name}.pickle"
-            ctx.catalog.put_object(ctx.run_id, file_name, value)
-            ctx.objects[file_name] = value
+            ctx.store_object(file_name, value)
             reduced[name] = {"kind": "object", "value": file_name}
         else:
             kind = "metric" if kinds == {"metric"} else "json"

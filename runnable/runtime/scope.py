@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from runnable.runtime.parameters import Parameters
@@ -29,10 +28,6 @@ class Scope:
     def update(self, outputs: Parameters) -> None:
         self.values.update(outputs)
         self.returned.update(outputs)
-
-    def snapshot(self) -> Parameters:
-        """A deep copy, so a function that mutates its arguments cannot change the run's state."""
-        return json.loads(json.dumps(self.values))
 
     def value(self, name: str) -> Any:
         return self.values[name]["value"]

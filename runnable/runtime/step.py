@@ -63,8 +63,7 @@ def run_task_step(ctx: RunContext, name: str, internal_name: str, task: TaskSpec
 def _attempt(
     ctx: RunContext, name: str, internal_name: str, task: TaskSpec, number: int, scope: Scope
 ) -> tuple[Attempt, Parameters, list[Any]]:
-    inputs = scope.snapshot()
-    attempt = Attempt(number=number, status=PROCESSING, start_time=now(), input_parameters=inputs)
+    attempt = Attempt(number=number, status=PROCESSING, start_time=now())
     where = f"Step {name!r}" if ctx.definition.kind == "pipeline" else "Job"
     entries: list[Any] = []
     outputs: Parameters = {}
@@ -78,7 +77,7 @@ def _attempt(
             where=where,
             run_id=ctx.run_id,
             step_name=internal_name,
-            parameters=inputs,
+            parameters=scope.values,
             load_object=ctx.load_object,
             secrets=secrets,
             mask=mask,
@@ -88,6 +87,7 @@ def _attempt(
         if task.catalog and task.catalog.get:
             entries.extend(ctx.catalog.get(ctx.run_id, task.catalog.get))
         values = runner_for(task.kind)(task, env)
+        attempt.input_parameters = _inputs(scope, env.used)
         # Check everything the step produced before writing any of it: a bad return or a
         # put glob that matches nothing leaves neither objects nor files behind.
         outputs, objects = _prepare_returns(task, values, where, attempt, internal_name)
@@ -115,6 +115,15 @@ def _attempt(
         if env is not None:
             _save_output(ctx, internal_name, number, "".join(env.output))
     return attempt, outputs, entries
+
+
+def _inputs(scope: Scope, used: list[str] | None) -> Parameters:
+    """The parameters the task read: a Python function's arguments, or all for shell/notebook.
+
+    Recording every parameter on every step would make a map over n items write O(n^2).
+    """
+    names = scope.values if used is None else used
+    return {name: scope.values[name] for name in names if name in scope.values}
 
 
 def _run_env(ctx: RunContext, internal_name: str, number: int) -> dict[str, str]:
@@ -153,9 +162,7 @@ def _prepare_returns(
 
 def _store_objects(ctx: RunContext, objects: dict[str, Any]) -> None:
     for file_name, value in objects.items():
-        if ctx.object_serialisation:
-            ctx.catalog.put_object(ctx.run_id, file_name, value)
-        ctx.objects[file_name] = value
+        ctx.store_object(file_name, value)
 
 
 def _user_traceback(exc: BaseException, full: bool) -> str:

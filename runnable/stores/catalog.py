@@ -150,17 +150,23 @@ class FileSystemCatalog:
         """Pickle a returned object into the run's catalog under ``file_name``."""
         import pickle
 
+        self.put_object_bytes(run_id, file_name, pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL))
+        return file_name
+
+    def put_object_bytes(self, run_id: str, file_name: str, data: bytes) -> None:
         target = os.path.join(self.run_folder(run_id), file_name)
         os.makedirs(os.path.dirname(target), exist_ok=True)
-        write_atomic(target, pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL))
-        return file_name
+        write_atomic(target, data)
 
     def get_object(self, run_id: str, file_name: str) -> Any:
         import pickle
 
+        return pickle.loads(self.get_object_bytes(run_id, file_name))
+
+    def get_object_bytes(self, run_id: str, file_name: str) -> bytes:
         try:
             with open(os.path.join(self.run_folder(run_id), file_name), "rb") as handle:
-                return pickle.load(handle)
+                return handle.read()
         except FileNotFoundError:
             raise CatalogError(f"Object {file_name!r} is missing from run {run_id!r}'s catalog.") from None
 

@@ -214,8 +214,8 @@ def test_signatures_of_every_callable_shape(params_file: Path, monkeypatch: pyte
     from runnable.runtime.parameters import bind_arguments
 
     params = {"count": {"kind": "json", "value": "2"}, "label": {"kind": "json", "value": "n"}}
-    assert bind_arguments(SCALE_BY_3, params, None, "w") == {"count": 2}
-    assert bind_arguments(keyword_only, params, None, "w") == {"count": 2, "label": "n"}
-    assert bind_arguments(wrapped, params, None, "w") == {"count": 2}
+    assert bind_arguments(SCALE_BY_3, params, None, "w") == ({"count": 2}, ["count"])
+    assert bind_arguments(keyword_only, params, None, "w") == ({"count": 2, "label": "n"}, ["count", "label"])
+    assert bind_arguments(wrapped, params, None, "w") == ({"count": 2}, ["count"])
     with pytest.raises(ParameterError, match="requires parameter 'label'"):
         bind_arguments(keyword_only, {"count": {"kind": "json", "value": 1}}, None, "w")

@@ -20,7 +20,11 @@ from runnable.stores.catalog import FileSystemCatalog
 
 
 class TaskEnv(Record):
-    """What a task runner may use: inputs, secrets, and where its output goes."""
+    """What a task runner may use: inputs, secrets, and where its output goes.
+
+    ``parameters`` are the scope's own: runners must not mutate them (Python tasks get
+    copies through :func:`runnable.runtime.parameters.bind_arguments`).
+    """
 
     where: str
     run_id: str
@@ -32,6 +36,7 @@ class TaskEnv(Record):
     catalog: FileSystemCatalog
     output: list[str] = factory(list)
     extra_env: dict[str, str] = factory(dict)
+    used: list[str] | None = None  # parameter names the task read; None means all
 
 
 Runner = Callable[[TaskSpec, TaskEnv], dict[str, Any]]

@@ -13,7 +13,7 @@ from runnable.runtime.tasks import TaskEnv, environment
 
 def run(task: TaskSpec, env: TaskEnv) -> dict[str, Any]:
     function = resolve_callable(task.command, env.where)
-    kwargs = bind_arguments(function, env.parameters, env.load_object, env.where)
+    kwargs, env.used = bind_arguments(function, env.parameters, env.load_object, env.where)
     with environment({**env.extra_env, **env.secrets}), captured_output(env.mask) as buffer:
         try:
             result = function(**kwargs)
