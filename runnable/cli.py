@@ -176,6 +176,39 @@ def retry(run_id: str, config_file: str, tag: str, log_level: str) -> None:
     sys.exit(0 if run_log.status == "SUCCESS" else 1)
 
 
+@cli.command(name="execute-step")
+@click.argument("ir_file")
+@click.option("--run-id", required=True, help="The run this step belongs to.")
+@click.option("--step", default="", help="Internal name of the step to run (dotted inside composites).")
+@click.option("--start", is_flag=True, help="Create the run (once) before any step runs.")
+@click.option("--finish", is_flag=True, help="Record the run's final step and status.")
+@click.option("--decide", is_flag=True, help="Print the fan-out decision of a composite step as JSON.")
+@click.option("--exit-zero", is_flag=True, help="Exit 0 even when the step fails (the run log has the truth).")
+@click.option("-c", "--config", "config_file", default="", help="Configuration file (YAML).")
+@click.option("-p", "--parameters", "parameters_file", default="", help="Initial parameters (with --start).")
+@click.option("--tag", default="")
+@click.option("--log-level", default="WARNING", type=click.Choice(["DEBUG", "INFO", "WARNING", "ERROR"],
+                                                                  case_sensitive=False))
+@_friendly
+def execute_step_command(ir_file: str, run_id: str, step: str, start: bool, finish: bool, decide: bool,
+                         exit_zero: bool, config_file: str, parameters_file: str, tag: str, log_level: str) -> None:
+    """Run one step of a compiled definition: what every container of every target runs."""
+    from runnable.config import load_config
+    from runnable.launch import execute_step
+    from runnable.runtime.local import NotOnPathError
+
+    try:
+        code, payload = execute_step(ir_file, run_id, load_config(config_file or None), step=step, start=start,
+                                     finish=finish, decide=decide, parameters_file=parameters_file, tag=tag,
+                                     log_level=log_level)
+    except NotOnPathError as exc:
+        click.echo(f"runnable: {exc}", err=True)
+        sys.exit(0)
+    if decide:
+        click.echo(json.dumps(payload, sort_keys=True))
+    sys.exit(0 if exit_zero else code)
+
+
 def _source(target: str) -> str:
     """The target as the run remembers it: project-relative, so a retry can find it again."""
     from runnable.discovery import split_target

@@ -285,3 +285,121 @@ def build_stores(config: Config) -> tuple[Any, Any, Any]:
 
 def open_store(config: Config) -> Any:
     return build_stores(config)[0]
+
+
+def execute_step(
+    ir_path: str,
+    run_id: str,
+    config: Config,
+    *,
+    step: str = "",
+    start: bool = False,
+    finish: bool = False,
+    decide: bool = False,
+    parameters_file: str = "",
+    tag: str = "",
+    log_level: str = "WARNING",
+) -> tuple[int, Any]:
+    """The one entrypoint of every container: start a run, run one step, decide, or finish.
+
+    Returns (exit code, payload): the step's status, the composite's decision, or the
+    run's final status. The run's state is read from and written to the configured
+    stores only, so any number of containers can share one run.
+    """
+    from runnable.ir.serialize import content_hash, loads
+    from runnable.runtime.context import RunContext
+    from runnable.runtime.local import JOB_STEP, GraphWalker, TargetReached
+    from runnable.runtime.scope import Scope
+    from runnable.stores.records import FAIL, PROCESSING, SUCCESS, now
+
+    try:
+        with open(ir_path, encoding="utf-8") as handle:
+            text = handle.read()
+    except OSError as exc:
+        raise RunnableError(f"Cannot read the IR file {ir_path!r}: {exc.strerror}.") from None
+    definition = loads(text, ir_path)
+    verbosity = _verbosity(log_level)
+    stores = build_stores(config)
+    store = stores[0]
+    if start:
+        return _start_run(definition, store, run_id, text, parameters_file, tag, config), None
+    run_log = store.get_run(run_id)
+    if run_log.ir_hash != content_hash(definition):
+        raise RunnableError(f"{ir_path!r} is not the definition run {run_id!r} was started with (IR hash differs).")
+    executor = config.executor_for(definition.kind)
+    ctx = RunContext(
+        definition=definition, run_log=run_log, store=store, catalog=stores[1], secrets=stores[2],
+        parameters=dict(run_log.initial_parameters), verbosity=verbosity, previous_steps=run_log.steps,
+        object_serialisation=True, parallel_workers=_workers(executor.config),
+    )
+    if definition.kind == "job":
+        return _execute_job_step(ctx, step, finish)
+    graph = definition.graph
+    assert graph is not None
+    if finish:
+        status = GraphWalker(ctx, finish=True).run(graph, "", Scope(ctx.parameters), top=True)
+        run_log.status, run_log.end_time, run_log.parameters = status, now(), ctx.parameters
+        store.put_run(run_log)
+        return (0 if status == SUCCESS else 1), status
+    if not step:
+        raise RunnableError("execute-step needs --step NAME, --start or --finish.")
+    on_target = None
+    if decide:
+        from runnable.runtime.composites import decision
+
+        on_target = lambda node, internal, scope: decision(node, scope)  # noqa: E731
+    walker = GraphWalker(ctx, target=step, on_target=on_target)
+    try:
+        walker.run(graph, "", Scope(ctx.parameters), top=True)
+    except TargetReached as reached:
+        if decide:
+            return 0, reached.status
+        return (0 if reached.status == SUCCESS else 1), reached.status
+    from runnable.runtime.local import NotOnPathError
+
+    raise NotOnPathError(f"Step {step!r} is not on the path run {run_id!r} took; it does not run.")
+
+
+def _start_run(definition: Definition, store: Any, run_id: str, text: str, parameters_file: str, tag: str,
+               config: Config) -> int:
+    """Create the run if it does not exist yet; starting twice with the same IR is harmless."""
+    from runnable.ir.errors import RunNotFoundError
+    from runnable.ir.serialize import content_hash
+    from runnable.runtime.parameters import initial_parameters
+    from runnable.stores.records import PROCESSING, now
+
+    digest = content_hash(definition)
+    try:
+        existing = store.get_run(run_id)
+    except RunNotFoundError:
+        existing = None
+    if existing is not None:
+        if existing.ir_hash != digest:
+            raise RunnableError(f"Run {run_id!r} exists with a different definition; choose another run id.")
+        return 0
+    params = initial_parameters(parameters_file or None)
+    run_log = RunLog(run_id=run_id, kind=definition.kind, status=PROCESSING, name=definition.name,
+                     tag=tag or os.environ.get("RUNNABLE_RUN_TAG", ""), ir_hash=digest, start_time=now(),
+                     initial_parameters=params, parameters=dict(params),
+                     executor=config.executor_for(definition.kind).type)
+    store.create_run(run_log, text)
+    return 0
+
+
+def _execute_job_step(ctx: Any, step: str, finish: bool) -> tuple[int, Any]:
+    from runnable.runtime.local import JOB_STEP, run_job
+    from runnable.stores.records import FAIL, SUCCESS, now
+
+    if finish:
+        recorded = ctx.previous_steps.get(JOB_STEP)
+        status = recorded.status if recorded is not None else FAIL
+        parameters = dict(ctx.parameters)
+        if recorded is not None and recorded.attempts:
+            parameters.update(recorded.attempts[-1].output_parameters)
+        ctx.run_log.status, ctx.run_log.end_time, ctx.run_log.parameters = status, now(), parameters
+        ctx.store.put_run(ctx.run_log)
+        return (0 if status == SUCCESS else 1), status
+    if step not in ("", JOB_STEP):
+        raise RunnableError(f"A job has one step, {JOB_STEP!r}; got {step!r}.")
+    status = run_job(ctx)
+    return (0 if status == SUCCESS else 1), status

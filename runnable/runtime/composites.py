@@ -91,6 +91,52 @@ def run_loop(walker: "GraphWalker", node: Node, internal: str, scope: Scope) -> 
     return _finish(walker, node, internal, scope, started, results, merged, len(results))
 
 
+def descend(walker: "GraphWalker", node: Node, internal: str, scope: Scope, target: str) -> str:
+    """Enter only the branch of ``node`` that holds ``target``, with that branch's scope.
+
+    Used when one step inside a composite runs on its own (a container per step): the
+    branch scope is rebuilt exactly as the composite would build it, replaying earlier
+    loop iterations from their records.
+    """
+    key = target[len(internal) + 1:].split(".", 1)[0]
+    where = f"Step {target!r}"
+    if node.type == "parallel" and key in node.branches:
+        graph, child = node.branches[key], scope.child()
+    elif node.type == "conditional" and (key in node.branches or (key == "default" and node.default)):
+        graph, child = (node.default if key == "default" else node.branches[key]), scope.child()
+    elif node.type == "map" and key.isdigit():
+        items = _items(node, scope)
+        if int(key) >= len(items):
+            raise CompositeError(f"{where}: map {node.name!r} has {len(items)} items, no item {key}.")
+        graph = node.branch
+        child = scope.child({node.iterate_as: {"kind": "json", "value": items[int(key)]}})
+    elif node.type == "loop" and key.isdigit():
+        graph, child = node.branch, scope.child()
+        for index in range(int(key)):  # earlier iterations carry their parameters forward
+            child.env[node.index_as] = str(index)
+            walker.run(node.branch, f"{internal}.{index}.", child)
+        child.env[node.index_as] = key
+    else:
+        raise CompositeError(f"{where}: {node.type} step {node.name!r} has no branch {key!r}.")
+    assert graph is not None
+    status = walker.run(graph, f"{internal}.{key}.", child)
+    from runnable.runtime.local import NotOnPathError
+
+    raise NotOnPathError(f"{where} is not on the path this run took through {node.name!r} (it ended {status}).")
+
+
+def decision(node: Node, scope: Scope) -> dict[str, Any]:
+    """What a scheduler needs to fan a composite out: map items, the chosen branch."""
+    if node.type == "map":
+        return {"items": _items(node, scope)}
+    if node.type == "conditional":
+        key, _ = _chosen_branch(node, scope)
+        return {"branch": key}
+    if node.type == "parallel":
+        return {"branches": list(node.branches)}
+    raise CompositeError(f"Step {node.name!r}: a {node.type} step has no fan-out decision.")
+
+
 # -- helpers -----------------------------------------------------------------------------
 
 
@@ -162,7 +208,7 @@ def _finish(
         message = f"branches failed: {', '.join(failed) or 'none'}" + (f"; {skipped} not run" if skipped > 0 else "")
     if ok:
         scope.update(merged)
-    _record(walker, node, internal, started, SUCCESS if ok else FAIL, message, results)
+    _record(walker, node, internal, started, SUCCESS if ok else FAIL, message, results, merged if ok else {})
     return SUCCESS if ok else FAIL
 
 
@@ -174,11 +220,13 @@ def _fail(walker: "GraphWalker", node: Node, internal: str, started: str, messag
 
 
 def _record(walker: "GraphWalker", node: Node, internal: str, started: str, status: str, message: str,
-            results: list[tuple[str, str, Any]]) -> None:
+            results: list[tuple[str, str, Any]], outputs: Parameters | None = None) -> None:
+    """The composite's own record; its outputs are what it merged back, so a replay or a
+    retry can skip a composite that succeeded as it skips a task."""
     ctx = walker.ctx
     previous = ctx.previous_steps.get(internal)
     attempts = list(previous.attempts) if previous else []
-    attempts.append(Attempt(len(attempts) + 1, status, started, now(), message))
+    attempts.append(Attempt(len(attempts) + 1, status, started, now(), message, output_parameters=outputs or {}))
     step = StepLog(
         name=node.name,
         internal_name=internal,

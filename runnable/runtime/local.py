@@ -8,12 +8,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from runnable.ir.errors import DefinitionError
+from runnable.ir.errors import DefinitionError, RunnableError
 from runnable.ir.model import TERMINAL_TYPES, Graph, Node, TaskSpec
 from runnable.runtime import composites
 from runnable.runtime.context import RunContext
 from runnable.runtime.scope import Scope
-from runnable.runtime.step import record_simple_step, run_task_step
+from runnable.runtime.step import record_not_finished, record_simple_step, run_task_step
 from runnable.stores.records import FAIL, SUCCESS, Attempt, StepLog, now
 
 JOB_STEP = "job"
@@ -32,12 +32,46 @@ def run_pipeline(ctx: RunContext) -> str:
     return GraphWalker(ctx).run(graph, "", Scope(ctx.parameters), top=True)
 
 
-class GraphWalker:
-    """Follows ``next``/``on_failure`` from ``start_at`` until a terminal step."""
+class TargetReached(Exception):
+    """Raised when the one step a walker was asked to run has run; carries its status."""
 
-    def __init__(self, ctx: RunContext) -> None:
+    def __init__(self, status: str) -> None:
+        super().__init__(status)
+        self.status = status
+
+
+class StepNotRunError(RunnableError):
+    """Replaying a run met a step that has no record yet."""
+
+
+class NotOnPathError(RunnableError):
+    """The step asked for is not on the path this run took (an earlier failure or choice)."""
+
+
+class GraphWalker:
+    """Follows ``next``/``on_failure`` from ``start_at`` until a terminal step.
+
+    Steps already recorded in ``ctx.previous_steps`` are not run again: a success puts
+    its recorded outputs back into the scope. How other steps are treated depends on
+    the mode:
+
+    - a new run or a retry (``target`` None, ``finish`` False): everything else runs;
+      failed steps get new attempts;
+    - one step (``target`` set, as ``runnable execute-step`` in a container does): the
+      run is replayed from its records up to ``target``, which alone runs; composite
+      steps are entered only towards the branch that holds it;
+    - finishing (``finish`` True): the run is replayed to its end and its final step
+      recorded; a step without a record did not finish (its container was killed, say)
+      and counts as failed.
+    """
+
+    def __init__(self, ctx: RunContext, target: str | None = None, finish: bool = False,
+                 on_target: Any = None) -> None:
         self.ctx = ctx
         self.in_worker = False
+        self.target = target
+        self.finish = finish
+        self.on_target = on_target  # what to do at the target instead of running it
 
     def run(self, graph: Graph, prefix: str, scope: Scope, top: bool = False) -> str:
         """Run ``graph`` with step names prefixed by ``prefix``; returns SUCCESS or FAIL.
@@ -50,13 +84,10 @@ class GraphWalker:
         while True:
             node = graph.nodes[name]
             if node.type in TERMINAL_TYPES:
-                if top:
+                if top and self.target is None:
                     record_simple_step(self.ctx, node.name, prefix + node.name, node.type)
                 return SUCCESS if node.type == "success" else FAIL
-            handler = getattr(self, f"_run_{node.type}", None)
-            if handler is None:
-                raise DefinitionError(f"Step {name!r}: the local executor cannot run {node.type!r} steps.")
-            outcome = handler(node, prefix + node.name, scope)
+            outcome = self._visit(node, prefix + node.name, scope)
             if outcome == SUCCESS:
                 assert node.next is not None
                 name = node.next
@@ -66,6 +97,35 @@ class GraphWalker:
                     return FAIL
                 self.ctx.say(f"  {prefix + node.name}: failed, going to {target}")
                 name = target
+
+    def _visit(self, node: Node, internal: str, scope: Scope) -> str:
+        previous = self.ctx.previous_steps.get(internal)
+        if self.target is not None:
+            if internal == self.target:
+                act = self.on_target or self._handler(node)
+                raise TargetReached(act(node, internal, scope))
+            if self.target.startswith(internal + "."):
+                return composites.descend(self, node, internal, scope, self.target)
+            if previous is None:
+                raise StepNotRunError(
+                    f"Step {internal!r} has no record in run {self.ctx.run_id!r}; it must run before {self.target!r}."
+                )
+        if previous is not None and previous.status == SUCCESS:
+            scope.update(previous.attempts[-1].output_parameters if previous.attempts else {})
+            self.ctx.say(f"  {internal}: succeeded before, skipped")
+            return SUCCESS
+        if previous is not None and (self.target is not None or self.finish):
+            return FAIL  # replaying: a recorded failure stays a failure
+        if self.finish:
+            record_not_finished(self.ctx, node, internal)
+            return FAIL
+        return self._handler(node)(node, internal, scope)
+
+    def _handler(self, node: Node) -> Any:
+        handler = getattr(self, f"_run_{node.type}", None)
+        if handler is None:
+            raise DefinitionError(f"Step {node.name!r}: the local executor cannot run {node.type!r} steps.")
+        return handler
 
     def run_branches(self, internal: str, children: list[tuple[str, Graph, Scope]], fail_fast: bool
                      ) -> list[tuple[str, str, Any]]:

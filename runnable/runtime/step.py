@@ -27,15 +27,10 @@ _PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.realpath(__file__)))
 def run_task_step(ctx: RunContext, name: str, internal_name: str, task: TaskSpec, scope: Scope) -> StepLog:
     """Run ``task`` with up to ``max_attempts`` attempts and record every attempt.
 
-    When a failed run is retried, a step that already succeeded is not run again: its
-    recorded outputs are put back into the scope. A step that failed keeps its earlier
-    attempts and gets new ones numbered after them.
+    When a failed run is retried, a step that failed keeps its earlier attempts and gets
+    new ones numbered after them (steps that succeeded are skipped by the walker).
     """
     previous = ctx.previous_steps.get(internal_name)
-    if previous is not None and previous.status == SUCCESS:
-        scope.update(previous.attempts[-1].output_parameters)
-        ctx.say(f"  {internal_name}: succeeded before, skipped")
-        return previous
     ctx.say(f"  {internal_name}: running")
     step = StepLog(name=name, internal_name=internal_name, type="task", status=PROCESSING,
                    attempts=list(previous.attempts) if previous else [])
@@ -189,6 +184,16 @@ def _save_output(ctx: RunContext, internal_name: str, number: int, text: str) ->
         return
     suffix = "" if number == 1 else f".attempt{number}"
     ctx.catalog.put_text(ctx.run_id, f"{internal_name}{suffix}.execution.log", text)
+
+
+def record_not_finished(ctx: RunContext, node: Any, internal_name: str) -> StepLog:
+    """A step that should have run but left no record: its process died before it could."""
+    stamp = now()
+    message = "the step did not finish (its process or container stopped before recording a result)"
+    step = StepLog(name=node.name, internal_name=internal_name, type=node.type, status=FAIL, message=message,
+                   attempts=[Attempt(1, FAIL, stamp, stamp, message)])
+    ctx.store.put_step(ctx.run_id, step)
+    return step
 
 
 def record_simple_step(ctx: RunContext, name: str, internal_name: str, node_type: str) -> StepLog:
