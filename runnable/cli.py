@@ -209,6 +209,27 @@ def execute_step_command(ir_file: str, run_id: str, step: str, start: bool, fini
     sys.exit(0 if exit_zero else code)
 
 
+@cli.group()
+def image() -> None:
+    """Container images for the project."""
+
+
+@image.command(name="build")
+@click.option("--tag", "-t", default="runnable-project:latest", show_default=True)
+@click.option("--base", default="python:3.11-slim", show_default=True, help="Base image with Python 3.")
+@click.option("--extras", default="", help="runnable extras to install, comma-separated (e.g. notebook).")
+@click.option("-r", "--requirements", "requirement_files", multiple=True, help="pip requirements file(s).")
+@click.option("--include-project", is_flag=True, help="Copy the project into the image (default: mounted at run time).")
+@_friendly
+def image_build(tag: str, base: str, extras: str, requirement_files: tuple[str, ...], include_project: bool) -> None:
+    """Build an image with Python, runnable and the project's requirements."""
+    from runnable.compiler.image import build_image
+
+    image_id = build_image(tag, base, [e for e in extras.split(",") if e], list(requirement_files), include_project,
+                           say=lambda text: click.echo(text, err=True))
+    click.echo(f"{tag} {image_id}")
+
+
 def _source(target: str) -> str:
     """The target as the run remembers it: project-relative, so a retry can find it again."""
     from runnable.discovery import split_target

@@ -38,6 +38,7 @@ _CONTAINER_KEYS: dict[str, Checker] = {
     "network": _STR,
     "overrides": _MAP,
     "mock": _BOOL,
+    "max_workers": _INT,
 }
 _K8S_JOB_KEYS: dict[str, Checker] = {
     "pvc_claim_name": _STR,
@@ -76,14 +77,14 @@ SCHEMA: dict[str, dict[str, TypeSpec]] = {
     "pipeline-executor": {
         "local": TypeSpec({"enable_parallel": _BOOL, "object_serialisation": _BOOL, "overrides": _MAP,
                            "max_workers": _INT}),
-        "local-container": TypeSpec(_CONTAINER_KEYS, available=False),
+        "local-container": TypeSpec(_CONTAINER_KEYS),
         "emulator": TypeSpec({}, available=False),
         "mocked": TypeSpec({"patches": _MAP}),
         "argo": TypeSpec(_ARGO_KEYS, available=False),
     },
     "job-executor": {
         "local": TypeSpec({"mock": _BOOL}),
-        "local-container": TypeSpec(_CONTAINER_KEYS, available=False),
+        "local-container": TypeSpec(_CONTAINER_KEYS),
         "emulator": TypeSpec({}, available=False),
         "k8s-job": TypeSpec(_K8S_JOB_KEYS, available=False),
         "mini-k8s-job": TypeSpec(_K8S_JOB_KEYS, available=False),

@@ -210,6 +210,7 @@ def _execute(
         previous_steps=previous,
         patches=executor.config.get("patches", {}) if executor.type == "mocked" else None,
         parallel_workers=_workers(executor.config),
+        task_runner=_task_runner(config, definition.kind),
     )
     status = FAIL
     try:
@@ -230,6 +231,15 @@ def _execute(
         flush=True,
     )
     return result
+
+
+def _task_runner(config: Config, kind: str) -> Any:
+    """Who runs each task: this process (None), or a container per task."""
+    if config.executor_for(kind).type == "local-container":
+        from runnable.compiler.local_container import runner_for
+
+        return runner_for(config, kind)
+    return None
 
 
 def _verbosity(log_level: str) -> int:

@@ -29,6 +29,8 @@ class RunContext(Record):
     previous_steps: dict[str, StepLog] = factory(dict)
     patches: dict[str, Any] | None = None
     parallel_workers: int = 0
+    # Runs a task elsewhere (a container) instead of in this process: (ctx, node, internal, task, scope) -> status
+    task_runner: Any = None
 
     @property
     def run_id(self) -> str:

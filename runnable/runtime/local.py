@@ -23,7 +23,10 @@ def run_job(ctx: RunContext) -> str:
     """Run the job's single task; the job's status is the task's."""
     task = ctx.definition.job
     assert task is not None
-    return run_task_step(ctx, JOB_STEP, JOB_STEP, task, Scope(ctx.parameters)).status
+    scope = Scope(ctx.parameters)
+    if ctx.task_runner is not None:
+        return ctx.task_runner(ctx, Node(name=JOB_STEP, type="task", task=task), JOB_STEP, task, scope)
+    return run_task_step(ctx, JOB_STEP, JOB_STEP, task, scope).status
 
 
 def run_pipeline(ctx: RunContext) -> str:
@@ -144,6 +147,8 @@ class GraphWalker:
             if patched is None:
                 return SUCCESS
             task = patched
+        if self.ctx.task_runner is not None:
+            return self.ctx.task_runner(self.ctx, node, internal_name, task, scope)
         return run_task_step(self.ctx, node.name, internal_name, task, scope).status
 
     def _patched(self, node: Node, internal_name: str) -> TaskSpec | None:
