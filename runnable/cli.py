@@ -82,27 +82,57 @@ def run(target: str, config_file: str, parameters_file: str, run_id: str, tag: s
 @cli.command(name="compile")
 @click.argument("target")
 @click.option("--target", "target_name", default="ir", show_default=True, help=f"One of: {', '.join(TARGETS)}.")
-@click.option("-o", "--output", default="", help="Write to this file instead of standard output.")
+@click.option("-o", "--output", default="", help="Output file (ir) or folder (compose); default: standard output.")
 @click.option("--format", "fmt", default="yaml", type=click.Choice(["yaml", "json"]), show_default=True)
+@click.option("-c", "--config", "config_file", default="", help="Configuration file (container settings).")
+@click.option("--image", default="", help="Container image for the compose target.")
 @_friendly
-def compile_(target: str, target_name: str, output: str, fmt: str) -> None:
+def compile_(target: str, target_name: str, output: str, fmt: str, config_file: str, image: str) -> None:
     """Compile a job or pipeline without running it."""
-    from runnable.ir.errors import unknown_choice
     from runnable.discovery import load_definition
 
     if target_name not in TARGETS:
         raise DefinitionError(unknown_choice("target", target_name, TARGETS))
-    obj = load_definition(target)
-    from runnable.compiler import render
+    definition = load_definition(target).to_ir()
+    if target_name == "ir":
+        from runnable.compiler import render
 
-    text = render(obj.to_ir(), target_name, fmt)
-    if output:
-        from runnable.stores.atomic import write_atomic
+        text = render(definition, target_name, fmt)
+        if output:
+            _write_files(os.path.dirname(output) or ".", {os.path.basename(output): text})
+        else:
+            click.echo(text, nl=False)
+        return
+    if not output:
+        raise DefinitionError(f"--target {target_name} writes several files: give a folder with -o DIR.")
+    from runnable.compiler import compose
+    from runnable.config import load_config
 
-        Path(output).parent.mkdir(parents=True, exist_ok=True)
-        write_atomic(Path(output), text.encode(), durable=False)
-    else:
-        click.echo(text, nl=False)
+    config = load_config(config_file or None)
+    files = compose.render(definition, output, config, image=image, source=_source(target), config_file=config_file)
+    _write_files(output, files)
+    click.echo(f"wrote {', '.join(sorted(files))} to {output}", err=True)
+
+
+def _write_files(folder: str, files: dict[str, str]) -> None:
+    """Everything is rendered and checked before the first file is written; each write is atomic."""
+    from runnable.stores.atomic import write_atomic
+
+    os.makedirs(folder, exist_ok=True)
+    for name, text in files.items():
+        write_atomic(os.path.join(folder, name), text.encode(), durable=False)
+
+
+@cli.command()
+@click.argument("folder")
+@click.option("--run-id", default="", help="Run id to use (default: generated).")
+@click.option("-p", "--parameters", "parameters_file", default="", help="Initial parameters (project-relative YAML).")
+@_friendly
+def apply(folder: str, run_id: str, parameters_file: str) -> None:
+    """Run a rendered folder (docker compose) and exit with the run's status."""
+    from runnable.compiler import compose
+
+    sys.exit(compose.apply(folder, run_id, parameters_file, say=lambda text: click.echo(text, err=True)))
 
 
 @cli.command()

@@ -10,7 +10,7 @@ import importlib
 from runnable.ir.errors import DefinitionError, unknown_choice
 from runnable.ir.model import Definition
 
-TARGETS = ("ir",)
+TARGETS = ("ir", "compose")
 
 
 def render(definition: Definition, target: str, fmt: str = "yaml") -> str:

@@ -1,0 +1,283 @@
+"""The compose target: a docker-compose.yaml that runs a pipeline with one service per step.
+
+Every service runs ``runnable execute-step`` on the IR file next to the compose file.
+Shapes known at compile time become services: each task, each branch of a Parallel (its
+branches run side by side) and a join service that merges the branches. Map, Conditional
+and Loop steps have a shape known only at run time (the items, the chosen branch, the
+number of iterations), so each becomes one service that runs the whole composite inside
+its container (concurrently there with ``enable_parallel``).
+
+Control flow is decided by the run's records, not by compose: every step service exits 0
+once it has recorded its result (``--exit-zero``), services wait for their predecessors
+with ``service_completed_successfully``, and a step that is not on the path the run took
+(the other side of an on_failure, say) exits without running. ``runnable-finish`` then
+records the run's final status and exits with it; ``runnable apply`` returns that code.
+The run id is given at apply time (``RUNNABLE_RUN_ID``), never written into the file.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from runnable.compiler.names import unique_names
+from runnable.ir.errors import DefinitionError, RunnableError
+from runnable.ir.model import Definition, Graph, Node
+from runnable.ir.serialize import content_hash, dump_yaml, to_json
+
+START, FINISH = "runnable-start", "runnable-finish"
+IR_IN_CONTAINER = "/runnable/ir.json"
+PROJECT_IN_CONTAINER = "/project"
+COMPOSE_FILE = "docker-compose.yaml"
+IR_FILE = "ir.json"
+
+
+class ServicePlan:
+    """The step services of a graph, each with the services it waits for."""
+
+    def __init__(self) -> None:
+        self.steps: dict[str, list[str]] = {}  # internal step name -> internal names it depends on
+
+    def add(self, internal: str, after: list[str]) -> None:
+        self.steps[internal] = sorted(set(after), key=after.index)
+
+    def graph(self, graph: Graph, prefix: str, after: list[str]) -> list[str]:
+        """Plan ``graph``'s services; returns the services its last steps end in."""
+        incoming: dict[str, list[str]] = {name: [] for name in graph.nodes}
+        for name, node in graph.nodes.items():
+            for target in (node.next, node.on_failure):
+                if target is not None:
+                    incoming[target].append(name)
+        ends: dict[str, list[str]] = {}
+        for name in _topological(graph):
+            node = graph.nodes[name]
+            before = list(after) if name == graph.start_at else []
+            for source in incoming[name]:
+                before.extend(ends[source])
+            if node.type in ("success", "fail"):
+                ends[name] = before
+            elif node.type == "stub":
+                ends[name] = before  # replays record stubs as they pass; no container needed
+            elif node.type == "parallel":
+                branch_ends: list[str] = []
+                for key, branch in node.branches.items():
+                    branch_ends.extend(self.graph(branch, f"{prefix}{name}.{key}.", before))
+                self.add(prefix + name, branch_ends or before)
+                ends[name] = [prefix + name]
+            else:  # task, and map/conditional/loop run whole inside one container
+                self.add(prefix + name, before)
+                ends[name] = [prefix + name]
+        terminal = [n for n, node in graph.nodes.items() if node.type in ("success", "fail")]
+        return sorted({s for n in terminal for s in ends.get(n, [])})
+
+
+def _topological(graph: Graph) -> list[str]:
+    order: list[str] = []
+    seen: set[str] = set()
+
+    def visit(name: str) -> None:
+        if name in seen:
+            return
+        seen.add(name)
+        node = graph.nodes[name]
+        for target in (node.next, node.on_failure):
+            if target is not None:
+                visit(target)
+        order.append(name)
+
+    for name in graph.nodes:
+        visit(name)
+    return list(reversed(order))
+
+
+def container_settings(config: Any, image: str) -> dict[str, Any]:
+    section = config.executor_for("pipeline") if config is not None else None
+    settings: dict[str, Any] = dict(section.config) if section is not None and section.type == "local-container" else {}
+    if image:
+        settings["docker_image"] = image
+    settings.setdefault("docker_image", "runnable-project:latest")
+    return settings
+
+
+def render(definition: Definition, output_dir: str, config: Any = None, image: str = "", source: str = "",
+           config_file: str = "") -> dict[str, str]:
+    """The files of the compose target, by name: the compose file and the IR it runs."""
+    settings = container_settings(config, image)
+    project = os.path.relpath(os.getcwd(), os.path.abspath(output_dir)).replace(os.sep, "/")
+    plan = ServicePlan()
+    if definition.kind == "job":
+        plan.add("job", [])
+    else:
+        assert definition.graph is not None
+        plan.graph(definition.graph, "", [])
+    names = unique_names(list(plan.steps), {START, FINISH})
+    base = _base_service(settings, project, config_file)
+    services: dict[str, Any] = {START: _service(base, ["--start", "--parameters", "${RUNNABLE_PARAMETERS_FILE:-}"], {})}
+    for internal, after in plan.steps.items():
+        task_secrets = _secrets_of(definition, internal)
+        depends = {names[d]: {"condition": "service_completed_successfully"} for d in after} or {
+            START: {"condition": "service_completed_successfully"}}
+        services[names[internal]] = _service(base, ["--step", internal, "--exit-zero"], depends, task_secrets)
+    services[FINISH] = _service(base, ["--finish"], {
+        name: {"condition": "service_completed_successfully"} for name in [START, *(names[s] for s in plan.steps)]})
+    header = (
+        f"# Rendered by runnable from {source or 'a definition'}; do not edit by hand.\n"
+        f"# IR sha256:{content_hash(definition)}\n"
+        "# Run: RUNNABLE_RUN_ID=<new id> docker compose up --abort-on-container-failure\n"
+        "#   or: runnable apply <this folder>\n"
+    )
+    document = {"name": _project_name(definition, source), "services": services}
+    validate(document)
+    return {COMPOSE_FILE: header + dump_yaml(document), IR_FILE: to_json(definition)}
+
+
+def _project_name(definition: Definition, source: str) -> str:
+    from runnable.compiler.names import slug
+
+    stem = os.path.splitext(os.path.basename(source))[0] if source else ""
+    return slug(definition.name or stem or "runnable")
+
+
+def _base_service(settings: dict[str, Any], project: str, config_file: str) -> dict[str, Any]:
+    volumes: list[dict[str, Any]] = [
+        {"type": "bind", "source": f"./{IR_FILE}", "target": IR_IN_CONTAINER, "read_only": True},
+    ]
+    if settings.get("mount_project", True):
+        volumes.insert(0, {"type": "bind", "source": project, "target": PROJECT_IN_CONTAINER})
+    else:
+        volumes += [
+            {"type": "volume", "source": "run-logs", "target": f"{PROJECT_IN_CONTAINER}/.run_log_store"},
+            {"type": "volume", "source": "catalog", "target": f"{PROJECT_IN_CONTAINER}/.catalog"},
+        ]
+    environment = {str(k): str(v) for k, v in sorted(settings.get("environment", {}).items())}
+    environment.setdefault("HOME", "/tmp")
+    base: dict[str, Any] = {
+        "image": settings["docker_image"],
+        "init": True,
+        "user": "${RUNNABLE_UID:-0}:${RUNNABLE_GID:-0}",
+        "working_dir": PROJECT_IN_CONTAINER,
+        "environment": environment,
+        "volumes": volumes,
+        "command_prefix": ["runnable", "execute-step", IR_IN_CONTAINER, "--run-id", "${RUNNABLE_RUN_ID:?set RUNNABLE_RUN_ID}"]
+        + (["-c", config_file] if config_file else []),
+    }
+    if settings.get("network"):
+        base["network_mode"] = settings["network"]
+    return base
+
+
+def _service(base: dict[str, Any], args: list[str], depends: dict[str, Any], secrets: list[str] | None = None
+             ) -> dict[str, Any]:
+    service: dict[str, Any] = {"image": base["image"], "init": True, "user": base["user"]}
+    service["command"] = base["command_prefix"] + args
+    service["working_dir"] = base["working_dir"]
+    environment: list[str] = [f"{k}={v}" for k, v in base["environment"].items()]
+    environment += sorted(secrets or [])  # names only: compose passes the host's value at run time
+    service["environment"] = environment
+    service["volumes"] = base["volumes"]
+    if "network_mode" in base:
+        service["network_mode"] = base["network_mode"]
+    if depends:
+        service["depends_on"] = depends
+    return service
+
+
+def _secrets_of(definition: Definition, internal: str) -> list[str]:
+    """Secret names of a step and, for a composite run in one container, of everything inside."""
+    if definition.kind == "job":
+        return list(definition.job.secrets) if definition.job else []
+    node = _find(definition.graph, internal)
+    return sorted(_all_secrets(node)) if node is not None else []
+
+
+def _find(graph: Graph | None, internal: str) -> Node | None:
+    if graph is None:
+        return None
+    head, _, rest = internal.partition(".")
+    node = graph.nodes.get(head)
+    if node is None or not rest:
+        return node
+    key, _, deeper = rest.partition(".")
+    sub = node.graphs().get(key) or node.branch
+    return _find(sub, deeper) if deeper else None
+
+
+def _all_secrets(node: Node) -> set[str]:
+    found = set(node.task.secrets) if node.task else set()
+    for sub in node.graphs().values():
+        for inner in sub.nodes.values():
+            found |= _all_secrets(inner)
+    return found
+
+
+def validate(document: dict[str, Any]) -> None:
+    """Check against the Compose Specification schema and our own rules before writing."""
+    errors = sorted(_validator().iter_errors(document), key=lambda e: list(e.absolute_path))
+    if errors:
+        first = errors[0]
+        where = ".".join(str(p) for p in first.absolute_path) or "<root>"
+        raise DefinitionError(f"The rendered compose file is invalid at {where}: {first.message}")
+    services = document["services"]
+    for name, service in services.items():
+        for dependency in service.get("depends_on", {}):
+            if dependency not in services:
+                raise DefinitionError(f"Compose service {name!r} depends on {dependency!r}, which is not rendered.")
+
+
+_VALIDATOR: Any = None
+
+
+def _validator() -> Any:
+    global _VALIDATOR
+    if _VALIDATOR is None:
+        import json
+        from importlib import resources
+
+        from jsonschema import Draft202012Validator
+
+        schema = json.loads(resources.files("runnable").joinpath("schemas/compose-spec.schema.json").read_text())
+        _VALIDATOR = Draft202012Validator(schema, format_checker=Draft202012Validator.FORMAT_CHECKER)
+    return _VALIDATOR
+
+
+def apply(folder: str, run_id: str = "", parameters_file: str = "", say: Any = print) -> int:
+    """Check the folder's compose file, run it with ``docker compose`` and return the run's exit code."""
+    import subprocess
+
+    from runnable.runtime.run_ids import choose_run_id
+
+    compose_file = os.path.join(folder, COMPOSE_FILE)
+    if not os.path.isfile(compose_file) or not os.path.isfile(os.path.join(folder, IR_FILE)):
+        raise RunnableError(f"{folder!r} has no {COMPOSE_FILE} and {IR_FILE}; render it with "
+                            "'runnable compile FILE --target compose -o DIR'.")
+    run_id = choose_run_id(run_id)
+    env = dict(os.environ, RUNNABLE_RUN_ID=run_id, RUNNABLE_UID=str(os.getuid()), RUNNABLE_GID=str(os.getgid()))
+    if parameters_file:
+        env["RUNNABLE_PARAMETERS_FILE"] = parameters_file
+    base = ["docker", "compose", "-f", compose_file, "-p", f"runnable-{run_id}".lower()[:60]]
+    checked = subprocess.run([*base, "config", "-q"], env=env, capture_output=True, text=True)
+    if checked.returncode != 0:
+        raise RunnableError(f"{compose_file} is not a valid compose file:\n{checked.stderr.strip()}")
+    say(f"runnable: run {run_id} with docker compose ({compose_file})")
+    try:
+        up = subprocess.run([*base, "up", "--abort-on-container-failure", "--no-color", "--quiet-pull"], env=env)
+    finally:
+        subprocess.run([*base, "down", "--remove-orphans", "--timeout", "5"], env=env, capture_output=True)
+    return finish_if_needed(folder, run_id, up.returncode)
+
+
+def finish_if_needed(folder: str, run_id: str, code: int) -> int:
+    """When a container was killed, compose stops before runnable-finish: finish the run here."""
+    from runnable.config import load_config
+    from runnable.ir.errors import RunNotFoundError
+    from runnable.launch import execute_step, open_store
+
+    config = load_config(None)
+    try:
+        status = open_store(config).get_run(run_id).status
+    except RunNotFoundError:
+        raise RunnableError(f"docker compose exited {code} before run {run_id!r} started.") from None
+    if status in ("SUCCESS", "FAIL"):
+        return 0 if status == "SUCCESS" else 1
+    finished, _ = execute_step(os.path.join(folder, IR_FILE), run_id, config, finish=True)
+    return finished
