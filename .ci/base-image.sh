@@ -8,7 +8,7 @@ if docker image inspect "$IMAGE" >/dev/null 2>&1; then
     echo "base image $IMAGE already present"
     exit 0
 fi
-PACKAGES=(python3 python3-venv python3-pip dash coreutils ca-certificates)
+PACKAGES=(python3 python3-venv python3-pip dash coreutils ca-certificates libstdc++6)
 missing=()
 for p in "${PACKAGES[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
 if [ ${#missing[@]} -gt 0 ]; then

@@ -29,3 +29,45 @@ def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     for name in [m for m in sys.modules if m == "examples" or m.startswith("examples.")]:
         monkeypatch.delitem(sys.modules, name)
     return tmp_path
+
+
+EXAMPLES_IMAGE = "runnable-examples:latest"
+BASE_IMAGE = os.environ.get("RUNNABLE_TEST_BASE_IMAGE", "runnable-base:local")
+
+
+def _docker_ready() -> str:
+    """'' when a Docker engine answers and compose v2 is installed, else why not."""
+    try:
+        import docker
+
+        docker.from_env(timeout=5).ping()
+    except Exception as exc:  # no SDK, no daemon, no permission
+        return f"no Docker engine ({exc.__class__.__name__})"
+    import subprocess
+
+    if subprocess.run(["docker", "compose", "version"], capture_output=True).returncode != 0:
+        return "docker compose v2 is not installed"
+    return ""
+
+
+@pytest.fixture(scope="session")
+def docker_image() -> str:
+    """The examples' image, built once from the base image. In CI a missing Docker fails the test."""
+    problem = _docker_ready()
+    if problem:
+        if os.environ.get("CI"):
+            pytest.fail(f"container tests need Docker in CI: {problem}")
+        pytest.skip(problem)
+    import docker
+
+    from runnable.compiler.image import SOURCE_LABEL, build_image, source_digest
+
+    client = docker.from_env()
+    try:
+        current = client.images.get(EXAMPLES_IMAGE).labels.get(SOURCE_LABEL) == source_digest()
+    except docker.errors.ImageNotFound:
+        current = False
+    if not current:  # missing, or built from other runnable code than this checkout's
+        build_image(EXAMPLES_IMAGE, BASE_IMAGE, ["notebook"], [str(REPO / "examples" / "requirements.txt")], False,
+                    say=lambda text: None)
+    return EXAMPLES_IMAGE

@@ -25,6 +25,23 @@ def _source_tree() -> Path | None:
     return root if (root / "pyproject.toml").is_file() and (root / "runnable").is_dir() else None
 
 
+SOURCE_LABEL = "org.runnable.source-sha256"
+
+
+def source_digest() -> str:
+    """A digest of the installed runnable package's files: images record it as a label, so a
+    stale image (built from older runnable code) can be told from a current one."""
+    import hashlib
+
+    package = Path(__file__).resolve().parents[1]
+    digest = hashlib.sha256()
+    for path in sorted(package.rglob("*")):
+        if path.is_file() and "__pycache__" not in path.parts:
+            digest.update(path.relative_to(package).as_posix().encode())
+            digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
 def runnable_requirement(extras: list[str]) -> tuple[str, str]:
     """(what pip wheel builds, what the image installs) for runnable itself."""
     from runnable import __version__
@@ -84,7 +101,8 @@ def build_image(
         Path(context, "Dockerfile").write_text(render_dockerfile(base, requirements, include_project))
         say(f"building {tag} from {base}")
         try:
-            image, logs = client.images.build(path=context, tag=tag, rm=True, forcerm=True, pull=False)
+            image, logs = client.images.build(path=context, tag=tag, rm=True, forcerm=True, pull=False,
+                                              labels={SOURCE_LABEL: source_digest()})
         except Exception as exc:
             raise RunnableError(f"docker build failed: {exc}") from None
     return str(image.id)

@@ -75,6 +75,8 @@ class GraphWalker:
         self.target = target
         self.finish = finish
         self.on_target = on_target  # what to do at the target instead of running it
+        # Replaying (one step, or finishing): a recorded failure is final, never re-run.
+        self.keep_failures = target is not None or finish
 
     def run(self, graph: Graph, prefix: str, scope: Scope, top: bool = False) -> str:
         """Run ``graph`` with step names prefixed by ``prefix``; returns SUCCESS or FAIL.
@@ -106,6 +108,7 @@ class GraphWalker:
         if self.target is not None:
             if internal == self.target:
                 act = self.on_target or self._handler(node)
+                self.target = None  # inside the target (a whole composite) everything runs
                 raise TargetReached(act(node, internal, scope))
             if self.target.startswith(internal + "."):
                 return composites.descend(self, node, internal, scope, self.target)
@@ -119,8 +122,8 @@ class GraphWalker:
             scope.update(previous.attempts[-1].output_parameters if previous.attempts else {})
             self.ctx.say(f"  {internal}: succeeded before, skipped")
             return SUCCESS
-        if previous is not None and (self.target is not None or self.finish):
-            return FAIL  # replaying: a recorded failure stays a failure
+        if previous is not None and self.keep_failures:
+            return FAIL
         if self.finish and node.type != "stub":
             record_not_finished(self.ctx, node, internal)
             return FAIL

@@ -33,9 +33,9 @@ def _imports() -> tuple[Any, Any]:
     try:
         import nbformat
         from nbclient import NotebookClient
-    except ImportError:
+    except ImportError as exc:
         raise DefinitionError(
-            "Notebook tasks need the notebook extra: pip install 'runnable[notebook]'."
+            f"Notebook tasks need the notebook extra (pip install 'runnable[notebook]'): {exc}."
         ) from None
     return nbformat, NotebookClient
 
