@@ -130,8 +130,9 @@ def run_definition(
         source=source,
     )
     _check_parallel_store(executor.config, stores[0])
+    task_runner = _task_runner(config, definition.kind)  # checks Docker and images before anything is written
     stores[0].create_run(run_log, to_json(definition))
-    return _execute(definition, config, run_log, stores, {}, verbosity)
+    return _execute(definition, config, run_log, stores, {}, verbosity, task_runner)
 
 
 def retry_run(run_id: str, config: Config, *, log_level: str = "WARNING", tag: str = "") -> RunLog:
@@ -155,6 +156,7 @@ def retry_run(run_id: str, config: Config, *, log_level: str = "WARNING", tag: s
         _refuse_changed_definition(run_log, content_hash)
     config.require_available("job-executor" if definition.kind == "job" else "pipeline-executor")
     _check_parallel_store(config.executor_for(definition.kind).config, store)
+    task_runner = _task_runner(config, definition.kind)
     previous = run_log.steps
     for name, step in previous.items():
         if step.type in ("success", "fail"):
@@ -166,7 +168,7 @@ def retry_run(run_id: str, config: Config, *, log_level: str = "WARNING", tag: s
     run_log.tag = tag or run_log.tag
     run_log.parameters = dict(run_log.initial_parameters)
     store.put_run(run_log)
-    return _execute(definition, config, run_log, stores, previous, verbosity)
+    return _execute(definition, config, run_log, stores, previous, verbosity, task_runner)
 
 
 def _refuse_changed_definition(run_log: RunLog, content_hash: Any) -> None:
@@ -187,7 +189,7 @@ def _refuse_changed_definition(run_log: RunLog, content_hash: Any) -> None:
 
 def _execute(
     definition: Definition, config: Config, run_log: RunLog, stores: tuple[Any, Any, Any],
-    previous: dict[str, StepLog], verbosity: int,
+    previous: dict[str, StepLog], verbosity: int, task_runner: Any = None,
 ) -> RunLog:
     from runnable.runtime.context import RunContext
     from runnable.runtime.identity import GitProbe
@@ -210,7 +212,7 @@ def _execute(
         previous_steps=previous,
         patches=executor.config.get("patches", {}) if executor.type == "mocked" else None,
         parallel_workers=_workers(executor.config),
-        task_runner=_task_runner(config, definition.kind),
+        task_runner=task_runner,
     )
     status = FAIL
     try:

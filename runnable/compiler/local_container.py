@@ -97,7 +97,8 @@ class ContainerRunner:
         if self.config_file:
             command += ["-c", self.config_file]
         ctx.say(f"  {internal}: container {settings['docker_image']}")
-        code = self.run_container(settings, command, env)
+        labels = {"org.runnable.run-id": ctx.run_id, "org.runnable.step": internal}
+        code = self.run_container(settings, command, env, labels)
         recorded = ctx.store.get_run(ctx.run_id).steps.get(internal)
         if recorded is None:
             record_not_finished(ctx, node, internal)
@@ -107,8 +108,9 @@ class ContainerRunner:
             scope.update(recorded.attempts[-1].output_parameters)
         return recorded.status
 
-    def run_container(self, settings: dict[str, Any], command: list[str], env: dict[str, str]) -> int:
-        """Create, start, stream and remove one container; always removed, even on Ctrl-C."""
+    def run_container(self, settings: dict[str, Any], command: list[str], env: dict[str, str],
+                      labels: dict[str, str] | None = None) -> int:
+        """Create, start, stream and remove one container; removed after failure and on Ctrl-C too."""
         client = self.client
         image = settings["docker_image"]
         check_image(client, image)
@@ -123,23 +125,37 @@ class ContainerRunner:
             network=settings.get("network") or None,
             init=True,
             user=f"{os.getuid()}:{os.getgid()}",
+            labels=labels or {},
             detach=True,
         )
+        interrupted = False
         try:
             container.start()
             for chunk in container.logs(stream=True, follow=True):
                 sys.stdout.write(chunk.decode("utf-8", "replace"))
             sys.stdout.flush()
             return int(container.wait().get("StatusCode", 1))
+        except BaseException:
+            interrupted = True
+            raise
         finally:
-            if settings.get("auto_remove_container", True):
+            if interrupted or settings.get("auto_remove_container", True):
                 try:
                     container.remove(force=True)
                 except Exception:  # already gone
                     pass
 
+    def preflight(self) -> None:
+        """Fail before the run starts, with nothing written, when Docker or the image is missing."""
+        check_image(self.client, self.config["docker_image"])
+        for override in self.config.get("overrides", {}).values():
+            if isinstance(override, dict) and override.get("docker_image"):
+                check_image(self.client, override["docker_image"])
+
 
 def runner_for(config: Any, definition_kind: str) -> ContainerRunner:
     executor = config.executor_for(definition_kind)
     source = config.source if config.source not in ("defaults",) else ""
-    return ContainerRunner(executor.config, source)
+    runner = ContainerRunner(executor.config, source)
+    runner.preflight()
+    return runner

@@ -1,0 +1,94 @@
+"""The compose target: what it renders, what compose itself accepts, and failures on apply."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from runnable.compiler.names import unique_names
+from tests.helpers import write_module
+from tests.test_examples import GOLDEN, read_run
+
+
+def _cli(args: list[str], cwd: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    full = {k: v for k, v in os.environ.items() if not k.startswith("RUNNABLE_")}
+    full.update(env or {})
+    return subprocess.run([sys.executable, "-m", "runnable.cli", *args], cwd=cwd, capture_output=True, text=True,
+                          env=full)
+
+
+def test_names_are_safe_stable_and_collision_free() -> None:
+    names = unique_names(["Train Model", "train model", "par.a.step", "runnable-start"], {"runnable-start"})
+    assert names["par.a.step"] == "par-a-step"
+    assert names["Train Model"] != names["train model"]
+    assert names["Train Model"].startswith("train-model-") and len(names["Train Model"]) == len("train-model-") + 6
+    assert names["runnable-start"].startswith("runnable-start-")
+    again = unique_names(["Train Model", "train model", "other"], set())
+    assert again["Train Model"] == names["Train Model"]  # an unrelated step renames nothing
+
+
+def test_every_golden_compose_file_passes_docker_compose_config(docker_image: str, tmp_path: Path) -> None:
+    files = sorted(GOLDEN.rglob("compose/docker-compose.yaml"))
+    assert files
+    folder = tmp_path / "a" / "b"
+    folder.mkdir(parents=True)
+    (folder / "ir.json").write_text("{}")
+    for path in files:
+        (folder / "docker-compose.yaml").write_text(path.read_text())
+        checked = subprocess.run(["docker", "compose", "-f", str(folder / "docker-compose.yaml"), "config", "-q"],
+                                 capture_output=True, text=True, env=dict(os.environ, RUNNABLE_RUN_ID="check"))
+        assert checked.returncode == 0, f"{path}: {checked.stderr}"
+
+
+def test_secrets_are_names_in_the_file(project: Path) -> None:
+    result = _cli(["compile", "examples/03-parameters/use_secrets.py", "--target", "compose", "-o", "out"], project,
+                  {"MY_SECRET": "value-that-must-not-appear"})
+    assert result.returncode == 0, result.stderr
+    text = (project / "out" / "docker-compose.yaml").read_text()
+    assert "- MY_SECRET\n" in text and "value-that-must-not-appear" not in text
+
+
+def test_a_hand_edited_invalid_file_is_refused_before_anything_runs(project: Path, docker_image: str) -> None:
+    assert _cli(["compile", "examples/01-tasks/stub.py", "--target", "compose", "-o", "out", "--image", docker_image],
+                project).returncode == 0
+    compose_file = project / "out" / "docker-compose.yaml"
+    compose_file.write_text(compose_file.read_text().replace("    init: true\n", "    init: maybe\n", 1))
+    result = _cli(["apply", "out", "--run-id", "edited"], project)
+    assert result.returncode == 2 and "is not a valid compose file" in result.stderr
+    assert not (project / ".run_log_store" / "edited").exists()
+
+
+def test_a_killed_step_fails_the_run(project: Path, docker_image: str) -> None:
+    write_module(project, "killer", """
+        import os, signal
+        from runnable import Pipeline, PythonTask, Stub
+
+        def killed() -> None:
+            os.kill(os.getpid(), signal.SIGKILL)
+
+        pipeline = Pipeline(steps=[PythonTask(name="killed", function=killed), Stub(name="after")])
+    """)
+    assert _cli(["compile", "killer.py", "--target", "compose", "-o", "out", "--image", docker_image],
+                project).returncode == 0
+    result = _cli(["apply", "out", "--run-id", "killed"], project)
+    assert result.returncode == 1, result.stderr[-2000:]
+    run_log = read_run(project, "killed")
+    assert run_log.status == "FAIL"
+    assert run_log.steps["killed"].status == "FAIL" and "did not finish" in run_log.steps["killed"].message
+    leftover = subprocess.run(["docker", "ps", "-aq", "--filter", "label=com.docker.compose.project=runnable-killed"],
+                              capture_output=True, text=True).stdout.split()
+    assert leftover == []
+
+
+def test_apply_needs_a_rendered_folder(project: Path) -> None:
+    result = _cli(["apply", "nowhere"], project)
+    assert result.returncode == 2 and "has no docker-compose.yaml" in result.stderr
+
+
+def test_compose_needs_an_output_folder(project: Path) -> None:
+    result = _cli(["compile", "examples/01-tasks/stub.py", "--target", "compose"], project)
+    assert result.returncode == 2 and "give a folder with -o DIR" in result.stderr
