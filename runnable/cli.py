@@ -90,6 +90,7 @@ def run(target: str, config_file: str, parameters_file: str, run_id: str, tag: s
 def compile_(target: str, target_name: str, output: str, fmt: str, config_file: str, image: str) -> None:
     """Compile a job or pipeline without running it."""
     from runnable.discovery import load_definition
+    from runnable.ir.errors import unknown_choice
 
     if target_name not in TARGETS:
         raise DefinitionError(unknown_choice("target", target_name, TARGETS))

@@ -140,6 +140,10 @@ class Config(Record):
     def __getitem__(self, key: str) -> Section:
         return self.sections[key]
 
+    def to_dict(self) -> dict[str, Any]:
+        """The resolved configuration, in the file format (variables already substituted)."""
+        return {key: {"type": section.type, "config": section.config} for key, section in self.sections.items()}
+
     def executor_for(self, kind: str) -> Section:
         return self.sections["job-executor" if kind == "job" else "pipeline-executor"]
 
@@ -177,10 +181,15 @@ def load_config(configuration_file: str | os.PathLike[str] | None = None) -> Con
         raise ConfigError(f"Configuration file {str(path)!r} does not exist.") from None
     except (IsADirectoryError, PermissionError, UnicodeDecodeError) as exc:
         raise ConfigError(f"Configuration file {str(path)!r} cannot be read: {exc}.") from None
-    from runnable.ir.serialize import load_yaml
-
     try:
-        data = load_yaml(text)
+        if str(path).endswith(".json"):  # what the runtime hands to containers: no YAML parser needed
+            import json
+
+            data = json.loads(text)
+        else:
+            from runnable.ir.serialize import load_yaml
+
+            data = load_yaml(text)
     except ValueError as exc:
         raise ConfigError(f"Configuration file {str(path)!r} is not valid YAML: {exc}") from None
     return parse_config(data, str(path))

@@ -71,7 +71,7 @@ def test_file_errors(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(
     ("key", "kind"), [("job-executor", "k8s-job"), ("pipeline-executor", "argo"), ("catalog", "s3"),
-                      ("job-executor", "local-container"), ("run-log-store", "minio")],
+                      ("run-log-store", "minio")],
 )
 def test_later_types_are_accepted_but_not_available_yet(key: str, kind: str) -> None:
     config = parse_config({key: {"type": kind}}, "later.yaml")

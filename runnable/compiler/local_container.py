@@ -59,11 +59,12 @@ def check_image(client: Any, image: str) -> None:
 class ContainerRunner:
     """Runs one task per container and reads its result back from the run log."""
 
-    def __init__(self, executor_config: dict[str, Any], config_file: str) -> None:
+    def __init__(self, executor_config: dict[str, Any], full_config: dict[str, Any]) -> None:
         self.config = executor_config
-        self.config_file = config_file
+        self.full_config = full_config
         self._client: Any = None
         self._client_pid = 0
+        self._checked: set[str] = set()
         image = executor_config.get("docker_image")
         if not image:
             raise ConfigError(f"The {EXECUTOR} executor needs config.docker_image.")
@@ -92,10 +93,9 @@ class ContainerRunner:
         env = {str(k): str(v) for k, v in settings.get("environment", {}).items()}
         env.update({name: ctx.secrets.get(name) for name in task.secrets})  # values at run time only
         env.setdefault("HOME", "/tmp")
-        ir_path = os.path.join(ctx.store.root, ctx.run_id, "ir.json")  # type: ignore[attr-defined]
-        command = ["runnable", "execute-step", ir_path, "--run-id", ctx.run_id, "--step", internal]
-        if self.config_file:
-            command += ["-c", self.config_file]
+        run_folder = os.path.join(ctx.store.root, ctx.run_id)  # type: ignore[attr-defined]
+        command = ["runnable", "execute-step", os.path.join(run_folder, "ir.json"), "--run-id", ctx.run_id,
+                   "--step", internal, "-c", self.container_config(run_folder)]
         ctx.say(f"  {internal}: container {settings['docker_image']}")
         labels = {"org.runnable.run-id": ctx.run_id, "org.runnable.step": internal}
         code = self.run_container(settings, command, env, labels)
@@ -113,7 +113,9 @@ class ContainerRunner:
         """Create, start, stream and remove one container; removed after failure and on Ctrl-C too."""
         client = self.client
         image = settings["docker_image"]
-        check_image(client, image)
+        if image not in self._checked:
+            check_image(client, image)
+            self._checked.add(image)
         project = os.getcwd()
         volumes = {project: {"bind": project, "mode": "rw"}} if settings.get("mount_project", True) else {}
         container = client.containers.create(
@@ -145,6 +147,17 @@ class ContainerRunner:
                 except Exception:  # already gone
                     pass
 
+    def container_config(self, run_folder: str) -> str:
+        """The resolved config as JSON in the run's folder: containers read it without a YAML parser."""
+        path = os.path.join(run_folder, "config.json")
+        if not os.path.exists(path):
+            import json
+
+            from runnable.stores.atomic import write_atomic
+
+            write_atomic(path, json.dumps(self.full_config, sort_keys=True).encode(), durable=False)
+        return path
+
     def preflight(self) -> None:
         """Fail before the run starts, with nothing written, when Docker or the image is missing."""
         check_image(self.client, self.config["docker_image"])
@@ -155,7 +168,6 @@ class ContainerRunner:
 
 def runner_for(config: Any, definition_kind: str) -> ContainerRunner:
     executor = config.executor_for(definition_kind)
-    source = config.source if config.source not in ("defaults",) else ""
-    runner = ContainerRunner(executor.config, source)
+    runner = ContainerRunner(executor.config, config.to_dict())
     runner.preflight()
     return runner

@@ -5,8 +5,8 @@ from __future__ import annotations
 import importlib
 import importlib.util
 import re
+import os
 import sys
-from pathlib import Path
 from types import ModuleType
 from typing import Any, Callable
 
@@ -15,19 +15,19 @@ from runnable.ir.names import SCRIPT_MARKER
 
 
 
-def load_script(path: str | Path) -> ModuleType:
+def load_script(path: str | os.PathLike[str]) -> ModuleType:
     """Import a file by path once; later calls (and references into it) reuse that module.
 
     It is loaded under a private name, so its ``if __name__ == "__main__":`` block does
     not run, and marked so that functions defined in it are referenced by path.
     """
-    resolved = Path(path).resolve()
+    resolved = os.path.realpath(path)
     existing = _loaded_from(resolved)
     if existing is not None:
         return existing
-    if not resolved.is_file():
+    if not os.path.isfile(resolved):
         raise DefinitionError(f"File {str(path)!r} does not exist.")
-    name = "__runnable_script__." + re.sub(r"\W", "_", resolved.as_posix())
+    name = "__runnable_script__." + re.sub(r"\W", "_", resolved.replace(os.sep, "/"))
     spec = importlib.util.spec_from_file_location(name, resolved)
     if spec is None or spec.loader is None:
         raise DefinitionError(f"File {str(path)!r} is not a Python module.")
@@ -42,10 +42,10 @@ def load_script(path: str | Path) -> ModuleType:
     return module
 
 
-def _loaded_from(resolved: Path) -> ModuleType | None:
+def _loaded_from(resolved: str) -> ModuleType | None:
     for module in list(sys.modules.values()):
         file = getattr(module, "__file__", None)
-        if file and file.endswith(resolved.name) and Path(file).resolve() == resolved:
+        if file and file.endswith(os.path.basename(resolved)) and os.path.realpath(file) == resolved:
             return module
     return None
 
