@@ -68,7 +68,7 @@ def test_same_results_on_every_target(example: str, project: Path, docker_image:
     assert result.returncode == code, result.stderr
     outcomes["local"] = _outcome(local, "parity")
 
-    container = _copy(project, tmp_path_factory.mktemp("container") / "p")
+    container = _copy(project, tmp_path_factory.mktemp("container with space") / "p")
     config = _container_config(container, docker_image)
     result = _cli(["run", example, "-p", PARAMS, "--run-id", "parity", "-c", config], container, env)
     assert result.returncode == code, result.stdout + result.stderr
