@@ -9,14 +9,12 @@ import functools
 import json
 import os
 import sys
-from pathlib import Path
 from typing import Any, Callable
 
 import click
 
-from runnable.ir.errors import DefinitionError, RunnableError
-
 from runnable.compiler import TARGETS
+from runnable.ir.errors import DefinitionError, RunnableError
 
 
 def _friendly(command: Callable[..., Any]) -> Callable[..., Any]:

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import os
 import string
-from runnable.ir.record import Record, factory
 from typing import Any, Callable
 
 from runnable.ir.errors import ConfigError, NotAvailableError, closest, unknown_choice
+from runnable.ir.record import Record, factory
 
 CONFIG_ENV = "RUNNABLE_CONFIGURATION_FILE"
 DEFAULT_FILE = "runnable-config.yaml"

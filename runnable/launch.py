@@ -320,9 +320,9 @@ def execute_step(
     """
     from runnable.ir.serialize import content_hash, loads
     from runnable.runtime.context import RunContext
-    from runnable.runtime.local import JOB_STEP, GraphWalker, TargetReached
+    from runnable.runtime.local import GraphWalker, TargetReached
     from runnable.runtime.scope import Scope
-    from runnable.stores.records import FAIL, PROCESSING, SUCCESS, now
+    from runnable.stores.records import SUCCESS, now
 
     try:
         with open(ir_path, encoding="utf-8") as handle:

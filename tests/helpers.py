@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import textwrap
 from pathlib import Path
 from typing import Any
@@ -21,3 +24,11 @@ def write_module(folder: Path, name: str, source: str) -> Path:
 def run_in_memory(obj: Any, config: dict[str, Any] | None = None, **kwargs: Any):
     """Run a DSL object with the in-memory run-log store; returns the run log."""
     return run_definition(obj.to_ir(), parse_config({**MEMORY, **(config or {})}, "test"), **kwargs)
+
+
+def cli(args: list[str], cwd: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    """Run the ``runnable`` command as a user would, without any RUNNABLE_* from this process."""
+    full = {k: v for k, v in os.environ.items() if not k.startswith("RUNNABLE_")}
+    full.update(env or {})
+    return subprocess.run([sys.executable, "-m", "runnable.cli", *args], cwd=cwd, capture_output=True, text=True,
+                          env=full)

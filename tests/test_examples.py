@@ -7,14 +7,13 @@ an entry in EXPECTED saying what its run must produce.
 
 from __future__ import annotations
 
-import json
 import os
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
+
+from tests.helpers import cli
 
 REPO = Path(__file__).resolve().parents[1]
 GOLDEN = REPO / "golden"
@@ -114,11 +113,6 @@ EXPECTED: dict[str, dict[str, Any]] = {
 }
 
 
-def _cli(args: list[str], cwd: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    full_env = {k: v for k, v in os.environ.items() if not k.startswith("RUNNABLE_")}
-    full_env.update(env or {})
-    return subprocess.run([sys.executable, "-m", "runnable.cli", *args], cwd=cwd, capture_output=True, text=True,
-                          env=full_env)
 
 
 def test_every_example_has_expectations() -> None:
@@ -142,17 +136,17 @@ def _golden_dir(example: str) -> Path:
 def test_golden_compose(example: str, project: Path) -> None:
     """The compose target for every example: schema-checked by the renderer, byte-stable, golden."""
     args = ["compile", example, "--target", "compose", "-o", "deploy/compose", "--image", "runnable-examples:latest"]
-    first = _cli(args, project)
+    first = cli(args, project)
     assert first.returncode == 0, first.stderr
     text = (project / "deploy" / "compose" / "docker-compose.yaml").read_text()
-    again = _cli(args, project)
+    again = cli(args, project)
     assert again.returncode == 0 and (project / "deploy" / "compose" / "docker-compose.yaml").read_text() == text
     _golden(_golden_dir(example) / "compose" / "docker-compose.yaml", text)
 
 
 @pytest.mark.parametrize("example", EXAMPLES)
 def test_golden_ir(example: str) -> None:
-    result = _cli(["compile", example, "--target", "ir"], REPO)
+    result = cli(["compile", example, "--target", "ir"], REPO)
     assert result.returncode == 0, result.stderr
     _golden(_golden_dir(example) / "ir.yaml", result.stdout)
 
@@ -161,7 +155,7 @@ def run_example(example: str, project: Path, extra: list[str] | None = None) -> 
     """Run an example as a user would; returns (run header, steps by internal name, output)."""
     expected = EXPECTED[example]
     args = ["run", example, "-p", PARAMS, "--run-id", "example", *expected.get("args", []), *(extra or [])]
-    result = _cli(args, project, expected.get("env"))
+    result = cli(args, project, expected.get("env"))
     assert result.returncode == expected.get("exit", 0), result.stdout + result.stderr
     run_log = read_run(project, "example").to_dict()
     return run_log, run_log["steps"], result.stdout + result.stderr
@@ -226,10 +220,10 @@ def test_concurrent_branches_give_the_same_results(example: str, project: Path, 
 
 def test_retry_example_finishes_after_the_fix(project: Path) -> None:
     run_example("examples/09-retry/retry.py", project)
-    still_broken = _cli(["retry", "example"], project)
+    still_broken = cli(["retry", "example"], project)
     assert still_broken.returncode == 1
     (project / "fixed").write_text("")
-    fixed = _cli(["retry", "example", "--log-level", "INFO"], project)
+    fixed = cli(["retry", "example", "--log-level", "INFO"], project)
     assert fixed.returncode == 0, fixed.stderr
     assert "flaky: succeeded before, skipped" in fixed.stderr
     header = read_run(project, "example").to_dict()

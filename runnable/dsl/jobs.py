@@ -5,7 +5,13 @@ from __future__ import annotations
 from typing import Any, Callable, Union
 
 from runnable.dsl.references import callable_ref, notebook_ref
-from runnable.dsl.returns import Catalog, checked_catalog, checked_command, checked_secrets, to_return_specs
+from runnable.dsl.returns import (
+    Catalog,
+    checked_catalog,
+    checked_command,
+    checked_secrets,
+    to_return_specs,
+)
 from runnable.ir.errors import DefinitionError
 from runnable.ir.model import Definition, ReturnSpec, TaskSpec
 from runnable.ir.validate import validate_definition

@@ -16,7 +16,6 @@ from runnable.ir.errors import DefinitionError
 from runnable.ir.names import SCRIPT_MARKER
 
 
-
 def callable_ref(function: Callable[..., Any], where: str) -> str:
     """Return the reference for ``function`` or say why it cannot be referenced."""
     if not callable(function):

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import sys
-from runnable.ir.record import Record, factory
 from typing import Any
 
 from runnable.ir.model import Definition
+from runnable.ir.record import Record, factory
 from runnable.runtime.parameters import Parameters
 from runnable.stores.catalog import FileSystemCatalog
 from runnable.stores.records import RunLog, StepLog

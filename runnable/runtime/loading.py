@@ -4,15 +4,14 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
-import re
 import os
+import re
 import sys
 from types import ModuleType
 from typing import Any, Callable
 
 from runnable.ir.errors import DefinitionError
 from runnable.ir.names import SCRIPT_MARKER
-
 
 
 def load_script(path: str | os.PathLike[str]) -> ModuleType:

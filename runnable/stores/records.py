@@ -7,8 +7,9 @@ and a run log read back from any store compares equal to the one that was writte
 from __future__ import annotations
 
 import time
-from runnable.ir.record import Record, factory
 from typing import Any
+
+from runnable.ir.record import Record, factory
 
 CREATED = "CREATED"
 PROCESSING = "PROCESSING"

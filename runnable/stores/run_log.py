@@ -21,7 +21,7 @@ import os
 import time
 from typing import Any, Protocol
 
-from runnable.ir.errors import RunLogExistsError, RunNotFoundError, RunnableError
+from runnable.ir.errors import RunLogExistsError, RunnableError, RunNotFoundError
 from runnable.stores.atomic import write_atomic
 from runnable.stores.records import RunLog, StepLog
 

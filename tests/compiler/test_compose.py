@@ -4,21 +4,11 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 from pathlib import Path
 
-import pytest
-
 from runnable.compiler.names import unique_names
-from tests.helpers import write_module
+from tests.helpers import cli, write_module
 from tests.test_examples import GOLDEN, read_run
-
-
-def _cli(args: list[str], cwd: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    full = {k: v for k, v in os.environ.items() if not k.startswith("RUNNABLE_")}
-    full.update(env or {})
-    return subprocess.run([sys.executable, "-m", "runnable.cli", *args], cwd=cwd, capture_output=True, text=True,
-                          env=full)
 
 
 def test_names_are_safe_stable_and_collision_free() -> None:
@@ -45,7 +35,7 @@ def test_every_golden_compose_file_passes_docker_compose_config(docker_image: st
 
 
 def test_secrets_are_names_in_the_file(project: Path) -> None:
-    result = _cli(["compile", "examples/03-parameters/use_secrets.py", "--target", "compose", "-o", "out"], project,
+    result = cli(["compile", "examples/03-parameters/use_secrets.py", "--target", "compose", "-o", "out"], project,
                   {"MY_SECRET": "value-that-must-not-appear"})
     assert result.returncode == 0, result.stderr
     text = (project / "out" / "docker-compose.yaml").read_text()
@@ -53,11 +43,11 @@ def test_secrets_are_names_in_the_file(project: Path) -> None:
 
 
 def test_a_hand_edited_invalid_file_is_refused_before_anything_runs(project: Path, docker_image: str) -> None:
-    assert _cli(["compile", "examples/01-tasks/stub.py", "--target", "compose", "-o", "out", "--image", docker_image],
+    assert cli(["compile", "examples/01-tasks/stub.py", "--target", "compose", "-o", "out", "--image", docker_image],
                 project).returncode == 0
     compose_file = project / "out" / "docker-compose.yaml"
     compose_file.write_text(compose_file.read_text().replace("    init: true\n", "    init: maybe\n", 1))
-    result = _cli(["apply", "out", "--run-id", "edited"], project)
+    result = cli(["apply", "out", "--run-id", "edited"], project)
     assert result.returncode == 2 and "is not a valid compose file" in result.stderr
     assert not (project / ".run_log_store" / "edited").exists()
 
@@ -72,9 +62,9 @@ def test_a_killed_step_fails_the_run(project: Path, docker_image: str) -> None:
 
         pipeline = Pipeline(steps=[PythonTask(name="killed", function=killed), Stub(name="after")])
     """)
-    assert _cli(["compile", "killer.py", "--target", "compose", "-o", "out", "--image", docker_image],
+    assert cli(["compile", "killer.py", "--target", "compose", "-o", "out", "--image", docker_image],
                 project).returncode == 0
-    result = _cli(["apply", "out", "--run-id", "killed"], project)
+    result = cli(["apply", "out", "--run-id", "killed"], project)
     assert result.returncode == 1, result.stderr[-2000:]
     run_log = read_run(project, "killed")
     assert run_log.status == "FAIL"
@@ -85,10 +75,10 @@ def test_a_killed_step_fails_the_run(project: Path, docker_image: str) -> None:
 
 
 def test_apply_needs_a_rendered_folder(project: Path) -> None:
-    result = _cli(["apply", "nowhere"], project)
+    result = cli(["apply", "nowhere"], project)
     assert result.returncode == 2 and "has no docker-compose.yaml" in result.stderr
 
 
 def test_compose_needs_an_output_folder(project: Path) -> None:
-    result = _cli(["compile", "examples/01-tasks/stub.py", "--target", "compose"], project)
+    result = cli(["compile", "examples/01-tasks/stub.py", "--target", "compose"], project)
     assert result.returncode == 2 and "give a folder with -o DIR" in result.stderr

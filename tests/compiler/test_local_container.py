@@ -9,9 +9,7 @@ import sys
 import time
 from pathlib import Path
 
-import pytest
-
-from tests.helpers import write_module
+from tests.helpers import cli, write_module
 from tests.test_examples import read_run
 
 KILLER = """
@@ -38,11 +36,6 @@ def _config(project: Path, image: str) -> str:
     return "lc.yaml"
 
 
-def _run(args: list[str], cwd: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    full = {k: v for k, v in os.environ.items() if not k.startswith("RUNNABLE_")}
-    full.update(env or {})
-    return subprocess.run([sys.executable, "-m", "runnable.cli", *args], cwd=cwd, capture_output=True, text=True,
-                          env=full)
 
 
 def _containers(run_id: str) -> list[str]:
@@ -53,7 +46,7 @@ def _containers(run_id: str) -> list[str]:
 
 def test_a_missing_image_is_refused_before_the_run_starts(project: Path, docker_image: str) -> None:
     write_module(project, "killer", KILLER)
-    result = _run(["run", "killer.py:pipeline", "-c", _config(project, "no-such-image:never")], project)
+    result = cli(["run", "killer.py:pipeline", "-c", _config(project, "no-such-image:never")], project)
     assert result.returncode == 2
     assert "Image 'no-such-image:never' is not available locally" in result.stderr
     assert not (project / ".run_log_store").exists()
@@ -61,7 +54,7 @@ def test_a_missing_image_is_refused_before_the_run_starts(project: Path, docker_
 
 def test_docker_not_running_is_a_clear_error(project: Path, docker_image: str) -> None:
     write_module(project, "killer", KILLER)
-    result = _run(["run", "killer.py:pipeline", "-c", _config(project, docker_image)], project,
+    result = cli(["run", "killer.py:pipeline", "-c", _config(project, docker_image)], project,
                   {"DOCKER_HOST": "unix:///nonexistent/docker.sock"})
     assert result.returncode == 2 and "Cannot reach the Docker engine" in result.stderr
     assert not (project / ".run_log_store").exists()
@@ -69,7 +62,7 @@ def test_docker_not_running_is_a_clear_error(project: Path, docker_image: str) -
 
 def test_a_killed_step_is_recorded_as_failed_and_no_container_is_left(project: Path, docker_image: str) -> None:
     write_module(project, "killer", KILLER)
-    result = _run(["run", "killer.py:pipeline", "-c", _config(project, docker_image), "--run-id", "k1"], project)
+    result = cli(["run", "killer.py:pipeline", "-c", _config(project, docker_image), "--run-id", "k1"], project)
     assert result.returncode == 1
     run_log = read_run(project, "k1")
     assert run_log.status == "FAIL" and run_log.steps["ok"].status == "SUCCESS"

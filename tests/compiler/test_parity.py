@@ -4,25 +4,18 @@ step statuses and catalog files on local, local-container and compose."""
 from __future__ import annotations
 
 import hashlib
-import os
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
+from tests.helpers import cli
 from tests.test_examples import EXAMPLES, EXPECTED, PARAMS, read_run
 
 # The mocked example selects the mocked executor, itself a local target: nothing to compare.
 CONTAINER_EXAMPLES = [e for e in EXAMPLES if not e.startswith("examples/08-mocking/")]
 
 
-def _cli(args: list[str], cwd: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    full = {k: v for k, v in os.environ.items() if not k.startswith("RUNNABLE_")}
-    full.update(env or {})
-    return subprocess.run([sys.executable, "-m", "runnable.cli", *args], cwd=cwd, capture_output=True, text=True,
-                          env=full)
 
 
 def _container_config(project: Path, image: str) -> str:
@@ -64,21 +57,21 @@ def test_same_results_on_every_target(example: str, project: Path, docker_image:
     outcomes = {}
 
     local = _copy(project, tmp_path_factory.mktemp("local") / "p")
-    result = _cli(["run", example, "-p", PARAMS, "--run-id", "parity"], local, env)
+    result = cli(["run", example, "-p", PARAMS, "--run-id", "parity"], local, env)
     assert result.returncode == code, result.stderr
     outcomes["local"] = _outcome(local, "parity")
 
     container = _copy(project, tmp_path_factory.mktemp("container with space") / "p")
     config = _container_config(container, docker_image)
-    result = _cli(["run", example, "-p", PARAMS, "--run-id", "parity", "-c", config], container, env)
+    result = cli(["run", example, "-p", PARAMS, "--run-id", "parity", "-c", config], container, env)
     assert result.returncode == code, result.stdout + result.stderr
     outcomes["local-container"] = _outcome(container, "parity")
 
     compose = _copy(project, tmp_path_factory.mktemp("compose with space") / "p")
     config = _container_config(compose, docker_image)
-    rendered = _cli(["compile", example, "--target", "compose", "-o", "deploy", "-c", config], compose)
+    rendered = cli(["compile", example, "--target", "compose", "-o", "deploy", "-c", config], compose)
     assert rendered.returncode == 0, rendered.stderr
-    result = _cli(["apply", "deploy", "--run-id", "parity", "-p", PARAMS], compose, env)
+    result = cli(["apply", "deploy", "--run-id", "parity", "-p", PARAMS], compose, env)
     assert result.returncode == code, result.stdout[-3000:] + result.stderr[-3000:]
     outcomes["compose"] = _outcome(compose, "parity")
 

@@ -4,7 +4,18 @@ from pathlib import Path
 
 import pytest
 
-from runnable import Catalog, Fail, Pipeline, PythonJob, PythonTask, ShellTask, Stub, Success, metric, pickled
+from runnable import (
+    Catalog,
+    Fail,
+    Pipeline,
+    PythonJob,
+    PythonTask,
+    ShellTask,
+    Stub,
+    Success,
+    metric,
+    pickled,
+)
 from runnable.ir.errors import DefinitionError
 from tests.helpers import write_module
 

@@ -6,7 +6,14 @@ import pytest
 
 from runnable.ir.errors import DefinitionError
 from runnable.ir.model import CatalogSpec, Definition, Graph, Node, ReturnSpec, TaskSpec
-from runnable.ir.serialize import content_hash, dump_yaml, load_yaml, loads, to_json, to_yaml
+from runnable.ir.serialize import (
+    content_hash,
+    dump_yaml,
+    load_yaml,
+    loads,
+    to_json,
+    to_yaml,
+)
 
 
 def _definition(command: str = "pkg.mod:fn") -> Definition:

@@ -7,7 +7,17 @@ from pathlib import Path
 
 import pytest
 
-from runnable import Conditional, Loop, Map, Parallel, Pipeline, PythonTask, ShellTask, Stub, pickled
+from runnable import (
+    Conditional,
+    Loop,
+    Map,
+    Parallel,
+    Pipeline,
+    PythonTask,
+    ShellTask,
+    Stub,
+    pickled,
+)
 from runnable.ir.errors import DefinitionError
 from tests.helpers import run_in_memory
 

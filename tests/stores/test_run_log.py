@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import signal
 import subprocess
@@ -11,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from runnable.ir.errors import RunLogExistsError, RunNotFoundError, RunnableError
+from runnable.ir.errors import RunLogExistsError, RunnableError, RunNotFoundError
 from runnable.stores.records import SUCCESS, Attempt, CodeIdentity, RunLog, StepLog
 from runnable.stores.run_log import FileSystemRunLogStore, MemoryRunLogStore
 

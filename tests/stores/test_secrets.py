@@ -5,7 +5,12 @@ from pathlib import Path
 import pytest
 
 from runnable.ir.errors import ConfigError
-from runnable.stores.secrets import DotenvSecrets, EnvSecrets, SecretNotFoundError, parse_dotenv
+from runnable.stores.secrets import (
+    DotenvSecrets,
+    EnvSecrets,
+    SecretNotFoundError,
+    parse_dotenv,
+)
 
 
 def test_dotenv_parsing() -> None:

@@ -9,11 +9,11 @@ from __future__ import annotations
 import importlib
 import os
 from contextlib import contextmanager
-from runnable.ir.record import Record, factory
 from typing import Any, Callable, Iterator
 
 from runnable.ir.errors import DefinitionError
 from runnable.ir.model import TASK_KINDS, TaskSpec
+from runnable.ir.record import Record, factory
 from runnable.runtime.capture import Masker
 from runnable.runtime.parameters import Parameters
 from runnable.stores.catalog import FileSystemCatalog

@@ -62,7 +62,7 @@ def _returns_source(task: TaskSpec, object_dir: str) -> str:
             "    if __rn in globals():",
             f"        with open(__ro.path.join({object_dir!r}, __rn), 'wb') as __rf: __rp.dump(globals()[__rn], __rf)",
             f"__rd({{{RETURNS_MIME!r}: {{__rn: globals().get(__rn, {_MISSING!r}) for __rn in {json_names!r}}},",
-            f"      'text/plain': ''}}, raw=True)",
+            "      'text/plain': ''}, raw=True)",
         ]
     )
 
