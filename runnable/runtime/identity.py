@@ -22,7 +22,7 @@ class GitProbe:
         self.read_fd = -1
         try:
             self._spawn(cwd)
-        except OSError:  # git is not installed, or no posix_spawn here
+        except (OSError, AttributeError):  # git is not installed, or no posix_spawn on this platform
             self.pid = 0
 
     def _spawn(self, cwd: str) -> None:
