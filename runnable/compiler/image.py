@@ -83,6 +83,7 @@ def build_image(
         client.images.get(base)
     except Exception:
         raise RunnableError(f"Base image {base!r} is not available locally; pull or build it first.") from None
+    _check_python(client, base)
     build_spec, install_spec = runnable_requirement(extras)
     with tempfile.TemporaryDirectory(prefix="runnable-image-") as context:
         wheels = Path(context, "wheels")
@@ -106,6 +107,22 @@ def build_image(
         except Exception as exc:
             raise RunnableError(f"docker build failed: {exc}") from None
     return str(image.id)
+
+
+def _check_python(client: Any, base: str) -> None:
+    """Wheels are collected for this interpreter: the image's Python must be the same minor version."""
+    try:
+        output = client.containers.run(base, ["python3", "-c", "import sys; print('%d.%d' % sys.version_info[:2])"],
+                                       remove=True)
+    except Exception as exc:
+        raise RunnableError(f"Base image {base!r} cannot run python3: {exc}") from None
+    theirs = output.decode().strip()
+    ours = "%d.%d" % sys.version_info[:2]
+    if theirs != ours:
+        raise RunnableError(
+            f"Base image {base!r} has Python {theirs}, this runnable runs on Python {ours}; wheels are collected "
+            f"here, so use a base with Python {ours} (e.g. python:{ours}-slim) or run this from Python {theirs}."
+        )
 
 
 def _copy_project(target: Path) -> None:
