@@ -245,7 +245,8 @@ def image() -> None:
 
 @image.command(name="build")
 @click.option("--tag", "-t", default="runnable-project:latest", show_default=True)
-@click.option("--base", default="python:3.11-slim", show_default=True, help="Base image with Python 3.")
+@click.option("--base", default=f"python:{sys.version_info[0]}.{sys.version_info[1]}-slim", show_default=True,
+              help="Base image, with the same Python minor version as this one.")
 @click.option("--extras", default="", help="runnable extras to install, comma-separated (e.g. notebook).")
 @click.option("-r", "--requirements", "requirement_files", multiple=True, help="pip requirements file(s).")
 @click.option("--include-project", is_flag=True, help="Copy the project into the image (default: mounted at run time).")
