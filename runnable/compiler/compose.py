@@ -117,7 +117,7 @@ def render(definition: Definition, output_dir: str, config: Any = None, image: s
         task_secrets = _secrets_of(definition, internal)
         depends = {names[d]: {"condition": "service_completed_successfully"} for d in after} or {
             START: {"condition": "service_completed_successfully"}}
-        services[names[internal]] = _service(base, ["--step", internal, "--exit-zero"], depends, task_secrets)
+        services[names[internal]] = _service(base, ["--step", literal(internal), "--exit-zero"], depends, task_secrets)
     services[FINISH] = _service(base, ["--finish"], {
         name: {"condition": "service_completed_successfully"} for name in [START, *(names[s] for s in plan.steps)]})
     header = (
@@ -149,21 +149,26 @@ def _base_service(settings: dict[str, Any], project: str, config_file: str) -> d
             {"type": "volume", "source": "run-logs", "target": f"{PROJECT_IN_CONTAINER}/.run_log_store"},
             {"type": "volume", "source": "catalog", "target": f"{PROJECT_IN_CONTAINER}/.catalog"},
         ]
-    environment = {str(k): str(v) for k, v in sorted(settings.get("environment", {}).items())}
+    environment = {str(k): literal(str(v)) for k, v in sorted(settings.get("environment", {}).items())}
     environment.setdefault("HOME", "/tmp")
     base: dict[str, Any] = {
-        "image": settings["docker_image"],
+        "image": literal(settings["docker_image"]),
         "init": True,
         "user": "${RUNNABLE_UID:-0}:${RUNNABLE_GID:-0}",
         "working_dir": PROJECT_IN_CONTAINER,
         "environment": environment,
         "volumes": volumes,
         "command_prefix": ["runnable", "execute-step", IR_IN_CONTAINER, "--run-id", "${RUNNABLE_RUN_ID:?set RUNNABLE_RUN_ID}"]
-        + (["-c", config_file] if config_file else []),
+        + (["-c", literal(config_file)] if config_file else []),
     }
     if settings.get("network"):
         base["network_mode"] = settings["network"]
     return base
+
+
+def literal(value: str) -> str:
+    """A user's value, protected from compose's own ``$VAR`` interpolation."""
+    return value.replace("$", "$$")
 
 
 def _service(base: dict[str, Any], args: list[str], depends: dict[str, Any], secrets: list[str] | None = None

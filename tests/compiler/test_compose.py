@@ -82,3 +82,27 @@ def test_apply_needs_a_rendered_folder(project: Path) -> None:
 def test_compose_needs_an_output_folder(project: Path) -> None:
     result = cli(["compile", "examples/01-tasks/stub.py", "--target", "compose"], project)
     assert result.returncode == 2 and "give a folder with -o DIR" in result.stderr
+
+
+def test_hostile_names_and_values_survive_compose(project: Path, docker_image: str) -> None:
+    """YAML specials, template markers, '$' and unicode in names reach the run log unchanged."""
+    write_module(project, "hostile", """
+        from runnable import Parallel, Pipeline, ShellTask, Stub
+
+        pipeline = Pipeline(steps=[
+            ShellTask(name="yes", command="export v='a: b {{ x }} ${HOME}'", returns=["v"]),
+            ShellTask(name="cost $5 ${HOME}", command="true"),
+            Parallel(name="{{ weird }}", branches={
+                "no": Pipeline(steps=[ShellTask(name="ünïcode ✓", command="export u=ok", returns=["u"])]),
+                "0123": Pipeline(steps=[Stub(name="on: off")]),
+            }),
+        ])
+    """)
+    assert cli(["compile", "hostile.py", "--target", "compose", "-o", "out", "--image", docker_image],
+               project).returncode == 0
+    result = cli(["apply", "out", "--run-id", "hostile"], project)
+    assert result.returncode == 0, result.stderr[-2000:]
+    run_log = read_run(project, "hostile")
+    assert set(run_log.steps) == {"yes", "cost $5 ${HOME}", "{{ weird }}", "{{ weird }}.no.ünïcode ✓",
+                                  "{{ weird }}.0123.on: off", "success"}
+    assert run_log.parameter_values() == {"v": "a: b {{ x }} ${HOME}", "u": "ok"}
