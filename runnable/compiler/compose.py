@@ -238,7 +238,11 @@ def _validator() -> Any:
         import json
         from importlib import resources
 
-        from jsonschema import Draft202012Validator
+        try:
+            from jsonschema import Draft202012Validator
+        except ImportError:
+            raise RunnableError("The compose target validates its output with jsonschema: "
+                                "pip install 'runnable[compose]'.") from None
 
         schema = json.loads(resources.files("runnable").joinpath("schemas/compose-spec.schema.json").read_text())
         _VALIDATOR = Draft202012Validator(schema, format_checker=Draft202012Validator.FORMAT_CHECKER)
