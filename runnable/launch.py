@@ -223,6 +223,7 @@ def _execute(
         run_log.parameters = ctx.parameters
         run_log.code_identity = git.result()
         store.put_run(run_log)
+        store.close()
     result = store.get_run(run_log.run_id)
     seconds = time.perf_counter() - started
     what = "retry of" if run_log.retries else definition.kind

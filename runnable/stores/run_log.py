@@ -32,6 +32,7 @@ class RunLogStore(Protocol):
     def put_step(self, run_id: str, step: StepLog) -> None: ...
     def get_run(self, run_id: str) -> RunLog: ...
     def remove_step(self, run_id: str, internal_name: str) -> None: ...
+    def close(self) -> None: ...
     def get_ir(self, run_id: str) -> str: ...
     def list_runs(self) -> list[RunLog]: ...
 
@@ -115,6 +116,13 @@ class FileSystemRunLogStore:
     def put_step(self, run_id: str, step: StepLog) -> None:
         self._append(run_id, step.to_dict())
 
+    def close(self) -> None:
+        """Close this process's journals (a long-lived process running many runs must not leak them)."""
+        if self._journal_pid == os.getpid():
+            for fd in self._journals.values():
+                os.close(fd)
+        self._journals = {}
+
     def remove_step(self, run_id: str, internal_name: str) -> None:
         self._append(run_id, {"_removed": internal_name})
 
@@ -187,6 +195,9 @@ class MemoryRunLogStore:
 
     def remove_step(self, run_id: str, internal_name: str) -> None:
         self.runs[run_id]["steps"].pop(internal_name, None)
+
+    def close(self) -> None:
+        return None
 
     def get_run(self, run_id: str) -> RunLog:
         if run_id not in self.runs:

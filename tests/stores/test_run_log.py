@@ -98,3 +98,19 @@ def test_a_killed_writer_never_corrupts_the_run_log(tmp_path: Path) -> None:
     os.kill(process.pid, signal.SIGKILL)
     process.wait()
     assert store.get_run("r1").steps["s"].name == "s"
+
+
+def test_runs_in_one_process_do_not_leak_journals(project: Path) -> None:
+    from runnable import PythonJob
+    from runnable.config import parse_config
+    from runnable.launch import run_definition
+
+    job = PythonJob(function=_noop)
+    before = len(os.listdir("/proc/self/fd"))
+    for _ in range(5):
+        run_definition(job.to_ir(), parse_config({}, "test"))
+    assert len(os.listdir("/proc/self/fd")) <= before + 1
+
+
+def _noop() -> None:
+    return None
