@@ -27,6 +27,10 @@ def _friendly(command: Callable[..., Any]) -> Callable[..., Any]:
         except RunnableError as exc:
             click.echo(f"Error: {exc}", err=True)
             sys.exit(exc.exit_code)
+        except OSError as exc:  # a folder that is a file, no permission, a full disk...
+            where = f" ({exc.filename})" if exc.filename else ""
+            click.echo(f"Error: {exc.strerror or exc}{where}.", err=True)
+            sys.exit(2)
         except KeyboardInterrupt:
             click.echo("Interrupted.", err=True)
             sys.exit(130)

@@ -23,8 +23,8 @@ VARIABLE_PREFIX = "RUNNABLE_VAR_"
 _BOOL = ("a boolean", lambda v: isinstance(v, bool))
 _STR = ("a string", lambda v: isinstance(v, str))
 _MAP = ("a mapping", lambda v: isinstance(v, dict))
-_INT = ("an integer", lambda v: isinstance(v, int) and not isinstance(v, bool))
 _LIST = ("a list", lambda v: isinstance(v, list))
+_WORKERS = ("a whole number of at least 1", lambda v: isinstance(v, int) and not isinstance(v, bool) and v >= 1)
 _ANY = ("any value", lambda v: True)
 
 Checker = tuple[str, Callable[[Any], bool]]
@@ -38,7 +38,7 @@ _CONTAINER_KEYS: dict[str, Checker] = {
     "network": _STR,
     "overrides": _MAP,
     "mock": _BOOL,
-    "max_workers": _INT,
+    "max_workers": _WORKERS,
 }
 _K8S_JOB_KEYS: dict[str, Checker] = {
     "pvc_claim_name": _STR,
@@ -76,7 +76,7 @@ class TypeSpec(Record):
 SCHEMA: dict[str, dict[str, TypeSpec]] = {
     "pipeline-executor": {
         "local": TypeSpec({"enable_parallel": _BOOL, "object_serialisation": _BOOL, "overrides": _MAP,
-                           "max_workers": _INT}),
+                           "max_workers": _WORKERS}),
         "local-container": TypeSpec(_CONTAINER_KEYS),
         "emulator": TypeSpec({}, available=False),
         "mocked": TypeSpec({"patches": _MAP}),
@@ -145,7 +145,15 @@ class Config(Record):
         return {key: {"type": section.type, "config": section.config} for key, section in self.sections.items()}
 
     def executor_for(self, kind: str) -> Section:
-        return self.sections["job-executor" if kind == "job" else "pipeline-executor"]
+        return self.sections[self._executor_key(kind)]
+
+    def require_executor(self, kind: str) -> Section:
+        """The executor section for a job or pipeline, refusing types that are not available yet."""
+        return self.require_available(self._executor_key(kind))
+
+    @staticmethod
+    def _executor_key(kind: str) -> str:
+        return "job-executor" if kind == "job" else "pipeline-executor"
 
     def require_available(self, key: str) -> Section:
         section = self.sections[key]

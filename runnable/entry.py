@@ -43,6 +43,9 @@ def execute_step(argv: list[str]) -> int:
     except RunnableError as exc:
         print(f"Error: {exc}", file=sys.stderr)
         return exc.exit_code
+    except OSError as exc:
+        print(f"Error: {exc.strerror or exc} ({exc.filename}).", file=sys.stderr)
+        return 2
     if "--decide" in flags:
         print(json.dumps(payload, sort_keys=True))
     return 0 if "--exit-zero" in flags else code

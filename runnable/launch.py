@@ -106,29 +106,13 @@ def run_definition(
     source: str = "",
 ) -> RunLog:
     """Start a new run of a compiled definition with the configured executor and stores."""
-    from runnable.ir.serialize import content_hash, to_json
-    from runnable.runtime.parameters import initial_parameters
+    from runnable.ir.serialize import to_json
     from runnable.runtime.run_ids import choose_run_id
-    from runnable.stores.records import PROCESSING, now
 
     verbosity = _verbosity(log_level)
-    config.require_available("job-executor" if definition.kind == "job" else "pipeline-executor")
-    executor = config.executor_for(definition.kind)
+    executor = config.require_executor(definition.kind)
     stores = build_stores(config)
-    params = initial_parameters(parameters_file or None)
-    run_log = RunLog(
-        run_id=choose_run_id(run_id),
-        kind=definition.kind,
-        status=PROCESSING,
-        name=definition.name,
-        tag=tag or os.environ.get("RUNNABLE_RUN_TAG", ""),
-        ir_hash=content_hash(definition),
-        start_time=now(),
-        initial_parameters=params,
-        parameters=dict(params),
-        executor=executor.type,
-        source=source,
-    )
+    run_log = _new_run_log(definition, config, choose_run_id(run_id), tag, parameters_file, source)
     _check_parallel_store(executor.config, stores[0])
     task_runner = _task_runner(config, definition.kind)  # checks Docker and images before anything is written
     stores[0].create_run(run_log, to_json(definition))
@@ -142,7 +126,7 @@ def retry_run(run_id: str, config: Config, *, log_level: str = "WARNING", tag: s
     file must still compile to the same IR: a changed pipeline is refused, not mixed
     with the records of the old one.
     """
-    from runnable.ir.serialize import content_hash, loads
+    from runnable.ir.serialize import loads
     from runnable.stores.records import PROCESSING, SUCCESS
 
     verbosity = _verbosity(log_level)
@@ -153,9 +137,8 @@ def retry_run(run_id: str, config: Config, *, log_level: str = "WARNING", tag: s
         raise RunnableError(f"Run {run_id!r} succeeded; there is nothing to retry.")
     definition = loads(store.get_ir(run_id), f"the stored IR of run {run_id!r}")
     if run_log.source:
-        _refuse_changed_definition(run_log, content_hash)
-    config.require_available("job-executor" if definition.kind == "job" else "pipeline-executor")
-    _check_parallel_store(config.executor_for(definition.kind).config, store)
+        _refuse_changed_definition(run_log)
+    _check_parallel_store(config.require_executor(definition.kind).config, store)
     task_runner = _task_runner(config, definition.kind)
     previous = run_log.steps
     for name, step in previous.items():
@@ -171,8 +154,32 @@ def retry_run(run_id: str, config: Config, *, log_level: str = "WARNING", tag: s
     return _execute(definition, config, run_log, stores, previous, verbosity, task_runner)
 
 
-def _refuse_changed_definition(run_log: RunLog, content_hash: Any) -> None:
+def _new_run_log(definition: Definition, config: Config, run_id: str, tag: str, parameters_file: str,
+                 source: str = "") -> RunLog:
+    """The header of a new run: its identity, where it came from and its first parameters."""
+    from runnable.ir.serialize import content_hash
+    from runnable.runtime.parameters import initial_parameters
+    from runnable.stores.records import PROCESSING, now
+
+    params = initial_parameters(parameters_file or None)
+    return RunLog(
+        run_id=run_id,
+        kind=definition.kind,
+        status=PROCESSING,
+        name=definition.name,
+        tag=tag or os.environ.get("RUNNABLE_RUN_TAG", ""),
+        ir_hash=content_hash(definition),
+        start_time=now(),
+        initial_parameters=params,
+        parameters=dict(params),
+        executor=config.executor_for(definition.kind).type,
+        source=source,
+    )
+
+
+def _refuse_changed_definition(run_log: RunLog) -> None:
     from runnable.discovery import load_definition
+    from runnable.ir.serialize import content_hash
 
     try:
         current = load_definition(run_log.source).to_ir()
@@ -356,6 +363,7 @@ def execute_step(
         return (0 if status == SUCCESS else 1), status
     if not step:
         raise RunnableError("execute-step needs --step NAME, --start or --finish.")
+    _check_step_path(graph, step)
     on_target = None
     if decide:
         from runnable.runtime.composites import decision
@@ -373,29 +381,47 @@ def execute_step(
     raise NotOnPathError(f"Step {step!r} is not on the path run {run_id!r} took; it does not run.")
 
 
+def _check_step_path(graph: Any, step: str) -> None:
+    """Refuse a step name the definition does not have, before replaying anything.
+
+    Inside composites the path alternates step names with branch keys, map item
+    numbers or loop iteration numbers: ``outer.3.fan.maps.inner.2.square``.
+    """
+    parts = step.split(".")
+    index = 0
+    while True:
+        name = parts[index] if index < len(parts) else ""
+        node = graph.nodes.get(name)
+        if node is None:
+            raise RunnableError(f"Step {step!r}: the definition has no step {name!r} there.")
+        if index == len(parts) - 1:
+            return
+        key = parts[index + 1]
+        graphs = node.graphs()
+        if node.type in ("map", "loop") and key.isdigit():
+            graph = node.branch
+        elif key in graphs and node.type in ("parallel", "conditional"):
+            graph = graphs[key]
+        else:
+            raise RunnableError(f"Step {step!r}: {node.type} step {name!r} has no branch {key!r}.")
+        index += 2
+
+
 def _start_run(definition: Definition, store: Any, run_id: str, text: str, parameters_file: str, tag: str,
                config: Config) -> int:
     """Create the run if it does not exist yet; starting twice with the same IR is harmless."""
     from runnable.ir.errors import RunNotFoundError
     from runnable.ir.serialize import content_hash
-    from runnable.runtime.parameters import initial_parameters
-    from runnable.stores.records import PROCESSING, now
 
-    digest = content_hash(definition)
     try:
         existing = store.get_run(run_id)
     except RunNotFoundError:
         existing = None
     if existing is not None:
-        if existing.ir_hash != digest:
+        if existing.ir_hash != content_hash(definition):
             raise RunnableError(f"Run {run_id!r} exists with a different definition; choose another run id.")
         return 0
-    params = initial_parameters(parameters_file or None)
-    run_log = RunLog(run_id=run_id, kind=definition.kind, status=PROCESSING, name=definition.name,
-                     tag=tag or os.environ.get("RUNNABLE_RUN_TAG", ""), ir_hash=digest, start_time=now(),
-                     initial_parameters=params, parameters=dict(params),
-                     executor=config.executor_for(definition.kind).type)
-    store.create_run(run_log, text)
+    store.create_run(_new_run_log(definition, config, run_id, tag, parameters_file), text)
     return 0
 
 

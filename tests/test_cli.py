@@ -139,3 +139,31 @@ def test_runs_and_show(project: Path) -> None:
     assert "SUCCESS  write" in shown.stdout and "bumped = 8" in shown.stdout
     as_json = json.loads(runnable("show", "shown", "--json", cwd=project).stdout)
     assert as_json["steps"]["read"]["attempts"][0]["output_parameters"]["bumped"]["value"] == 8
+
+
+@pytest.mark.parametrize(
+    ("setup", "args", "message"),
+    [
+        (lambda p: (p / "pdir").mkdir(), ["run", "job.py", "-p", "pdir"], "'pdir' cannot be read"),
+        (lambda p: (p / "afile").write_text("") or (p / "c.yaml").write_text(
+            "run-log-store:\n  type: file-system\n  config:\n    log_folder: afile\n"),
+         ["run", "job.py", "-c", "c.yaml"], "'afile' exists but is not a folder"),
+        (lambda p: (p / "w.yaml").write_text("job-executor: {type: local}\npipeline-executor:\n  type: local\n"
+                                             "  config: {enable_parallel: true, max_workers: 0}\n"),
+         ["run", "job.py", "-c", "w.yaml"], "max_workers must be a whole number of at least 1"),
+    ],
+)
+def test_careless_paths_and_settings(project: Path, setup, args: list, message: str) -> None:
+    (project / "job.py").write_text("from runnable import ShellJob\njob = ShellJob(command='true')\n")
+    setup(project)
+    result = runnable(*args, cwd=project)
+    assert result.returncode == 2 and message in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_execute_step_names_an_unknown_step(project: Path) -> None:
+    assert runnable("compile", "examples/07-map/map.py", "--format", "json", "-o", "ir.json", cwd=project).returncode == 0
+    assert runnable("execute-step", "ir.json", "--run-id", "s1", "--start", cwd=project).returncode == 0
+    for step, message in (("nosuch", "no step 'nosuch'"), ("squares map.x.square", "has no branch 'x'")):
+        result = runnable("execute-step", "ir.json", "--run-id", "s1", "--step", step, cwd=project)
+        assert result.returncode == 2 and message in result.stderr

@@ -37,9 +37,11 @@ class ServicePlan:
 
     def __init__(self) -> None:
         self.steps: dict[str, list[str]] = {}  # internal step name -> internal names it depends on
+        self.nodes: dict[str, Node] = {}  # internal step name -> the node its service runs
 
-    def add(self, internal: str, after: list[str]) -> None:
+    def add(self, internal: str, node: Node, after: list[str]) -> None:
         self.steps[internal] = sorted(set(after), key=after.index)
+        self.nodes[internal] = node
 
     def graph(self, graph: Graph, prefix: str, after: list[str]) -> list[str]:
         """Plan ``graph``'s services; returns the services its last steps end in."""
@@ -62,10 +64,10 @@ class ServicePlan:
                 branch_ends: list[str] = []
                 for key, branch in node.branches.items():
                     branch_ends.extend(self.graph(branch, f"{prefix}{name}.{key}.", before))
-                self.add(prefix + name, branch_ends or before)
+                self.add(prefix + name, node, branch_ends or before)
                 ends[name] = [prefix + name]
             else:  # task, and map/conditional/loop run whole inside one container
-                self.add(prefix + name, before)
+                self.add(prefix + name, node, before)
                 ends[name] = [prefix + name]
         terminal = [n for n, node in graph.nodes.items() if node.type in ("success", "fail")]
         return sorted({s for n in terminal for s in ends.get(n, [])})
@@ -106,7 +108,7 @@ def render(definition: Definition, output_dir: str, config: Any = None, image: s
     project = os.path.relpath(os.getcwd(), os.path.abspath(output_dir)).replace(os.sep, "/")
     plan = ServicePlan()
     if definition.kind == "job":
-        plan.add("job", [])
+        plan.add("job", Node(name="job", type="task", task=definition.job), [])
     else:
         assert definition.graph is not None
         plan.graph(definition.graph, "", [])
@@ -114,7 +116,7 @@ def render(definition: Definition, output_dir: str, config: Any = None, image: s
     base = _base_service(settings, project, config_file)
     services: dict[str, Any] = {START: _service(base, ["--start", "--parameters", "${RUNNABLE_PARAMETERS_FILE:-}"], {})}
     for internal, after in plan.steps.items():
-        task_secrets = _secrets_of(definition, internal)
+        task_secrets = sorted(_all_secrets(plan.nodes[internal]))
         depends = {names[d]: {"condition": "service_completed_successfully"} for d in after} or {
             START: {"condition": "service_completed_successfully"}}
         services[names[internal]] = _service(base, ["--step", literal(internal), "--exit-zero"], depends, task_secrets)
@@ -187,27 +189,8 @@ def _service(base: dict[str, Any], args: list[str], depends: dict[str, Any], sec
     return service
 
 
-def _secrets_of(definition: Definition, internal: str) -> list[str]:
-    """Secret names of a step and, for a composite run in one container, of everything inside."""
-    if definition.kind == "job":
-        return list(definition.job.secrets) if definition.job else []
-    node = _find(definition.graph, internal)
-    return sorted(_all_secrets(node)) if node is not None else []
-
-
-def _find(graph: Graph | None, internal: str) -> Node | None:
-    if graph is None:
-        return None
-    head, _, rest = internal.partition(".")
-    node = graph.nodes.get(head)
-    if node is None or not rest:
-        return node
-    key, _, deeper = rest.partition(".")
-    sub = node.graphs().get(key) or node.branch
-    return _find(sub, deeper) if deeper else None
-
-
 def _all_secrets(node: Node) -> set[str]:
+    """Secret names of a step and, for a composite run in one container, of everything inside."""
     found = set(node.task.secrets) if node.task else set()
     for sub in node.graphs().values():
         for inner in sub.nodes.values():

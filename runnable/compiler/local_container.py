@@ -68,6 +68,13 @@ class ContainerRunner:
         image = executor_config.get("docker_image")
         if not image:
             raise ConfigError(f"The {EXECUTOR} executor needs config.docker_image.")
+        if executor_config.get("mount_project", True) is False:
+            # The host reads each step's record from the shared run log: without the project
+            # mount the container's records would stay inside it.
+            raise ConfigError(
+                f"The {EXECUTOR} executor needs mount_project: true in this version (the run log and catalog "
+                "are shared through the project mount); the compose target supports mount_project: false."
+            )
 
     @property
     def client(self) -> Any:

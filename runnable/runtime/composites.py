@@ -43,10 +43,7 @@ def run_map(walker: "GraphWalker", node: Node, internal: str, scope: Scope) -> s
         items = _items(node, scope)
     except CompositeError as exc:
         return _fail(walker, node, internal, started, str(exc))
-    children = [
-        (str(index), node.branch, scope.child({node.iterate_as: {"kind": "json", "value": item}}))
-        for index, item in enumerate(items)
-    ]
+    children = [(str(index), node.branch, _item_scope(node, scope, item)) for index, item in enumerate(items)]
     assert node.branch is not None
     results = walker.run_branches(internal, children, False)  # type: ignore[arg-type]
     merged: Parameters = {}
@@ -108,8 +105,7 @@ def descend(walker: "GraphWalker", node: Node, internal: str, scope: Scope, targ
         items = _items(node, scope)
         if int(key) >= len(items):
             raise CompositeError(f"{where}: map {node.name!r} has {len(items)} items, no item {key}.")
-        graph = node.branch
-        child = scope.child({node.iterate_as: {"kind": "json", "value": items[int(key)]}})
+        graph, child = node.branch, _item_scope(node, scope, items[int(key)])
     elif node.type == "loop" and key.isdigit():
         graph, child = node.branch, scope.child()
         for index in range(int(key)):  # earlier iterations carry their parameters forward
@@ -138,6 +134,11 @@ def decision(node: Node, scope: Scope) -> dict[str, Any]:
 
 
 # -- helpers -----------------------------------------------------------------------------
+
+
+def _item_scope(node: Node, scope: Scope, item: Any) -> Scope:
+    """A map item's scope: the enclosing parameters plus ``iterate_as``."""
+    return scope.child({node.iterate_as: {"kind": "json", "value": item}})
 
 
 def _items(node: Node, scope: Scope) -> list[Any]:

@@ -13,8 +13,8 @@ from runnable.ir.model import TERMINAL_TYPES, Graph, Node, TaskSpec
 from runnable.runtime import composites
 from runnable.runtime.context import RunContext
 from runnable.runtime.scope import Scope
-from runnable.runtime.step import record_not_finished, record_simple_step, run_task_step
-from runnable.stores.records import FAIL, SUCCESS, Attempt, StepLog, now
+from runnable.runtime.step import record_instant, record_not_finished, record_simple_step, run_task_step
+from runnable.stores.records import FAIL, SUCCESS
 
 JOB_STEP = "job"
 
@@ -23,10 +23,14 @@ def run_job(ctx: RunContext) -> str:
     """Run the job's single task; the job's status is the task's."""
     task = ctx.definition.job
     assert task is not None
-    scope = Scope(ctx.parameters)
+    return run_one_task(ctx, Node(name=JOB_STEP, type="task", task=task), JOB_STEP, task, Scope(ctx.parameters))
+
+
+def run_one_task(ctx: RunContext, node: Node, internal: str, task: TaskSpec, scope: Scope) -> str:
+    """Run a task here, or hand it to the configured task runner (a container per task)."""
     if ctx.task_runner is not None:
-        return ctx.task_runner(ctx, Node(name=JOB_STEP, type="task", task=task), JOB_STEP, task, scope)
-    return run_task_step(ctx, JOB_STEP, JOB_STEP, task, scope).status
+        return ctx.task_runner(ctx, node, internal, task, scope)
+    return run_task_step(ctx, node.name, internal, task, scope).status
 
 
 def run_pipeline(ctx: RunContext) -> str:
@@ -152,9 +156,7 @@ class GraphWalker:
             if patched is None:
                 return SUCCESS
             task = patched
-        if self.ctx.task_runner is not None:
-            return self.ctx.task_runner(self.ctx, node, internal_name, task, scope)
-        return run_task_step(self.ctx, node.name, internal_name, task, scope).status
+        return run_one_task(self.ctx, node, internal_name, task, scope)
 
     def _patched(self, node: Node, internal_name: str) -> TaskSpec | None:
         """Mocked runs: a patched task runs with its patch; any other task is recorded as mocked."""
@@ -163,10 +165,7 @@ class GraphWalker:
         assert node.task is not None and self.ctx.patches is not None
         patch = self.ctx.patches.get(node.name)
         if patch is None:
-            stamp = now()
-            step = StepLog(name=node.name, internal_name=internal_name, type="task", status=SUCCESS, mock=True,
-                           attempts=[Attempt(1, SUCCESS, stamp, stamp, "mocked: not run")])
-            self.ctx.store.put_step(self.ctx.run_id, step)
+            record_instant(self.ctx, node.name, internal_name, "task", SUCCESS, "mocked: not run", mock=True)
             return None
         return apply_patch(node.task, patch, node.name)
 

@@ -56,8 +56,10 @@ def _read_parameters_file(path: str) -> Parameters:
     try:
         with open(path, encoding="utf-8") as handle:
             data = load_yaml(handle.read())
-    except (FileNotFoundError, IsADirectoryError):
+    except FileNotFoundError:
         raise ParameterError(f"Parameters file {str(path)!r} does not exist.") from None
+    except (IsADirectoryError, PermissionError, UnicodeDecodeError) as exc:
+        raise ParameterError(f"Parameters file {str(path)!r} cannot be read: {exc}.") from None
     except ValueError as exc:
         raise ParameterError(f"Parameters file {str(path)!r} is not valid YAML: {exc}") from None
     if data is None:

@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Any
 
 from runnable.ir.model import Graph
 from runnable.runtime.scope import Scope
+from runnable.stores.atomic import write_all
 from runnable.stores.records import FAIL, SUCCESS
 
 if TYPE_CHECKING:
@@ -175,7 +176,7 @@ def _worker(walker: "GraphWalker", internal: str, children: list[tuple[str, Grap
                 sys.stderr.write(f"{internal}.{key}: {type(exc).__name__}: {exc}\n")
                 status = FAIL
             payload = pickle.dumps((index, status, scope.returned), protocol=pickle.HIGHEST_PROTOCOL)
-            _write_all(result_write, _LENGTH.pack(len(payload)) + payload)
+            write_all(result_write, _LENGTH.pack(len(payload)) + payload)
     except BaseException:
         code = 1
     finally:
@@ -184,12 +185,6 @@ def _worker(walker: "GraphWalker", internal: str, children: list[tuple[str, Grap
             sys.stderr.flush()
         finally:
             os._exit(code)
-
-
-def _write_all(fd: int, data: bytes) -> None:
-    view = memoryview(data)
-    while view:
-        view = view[os.write(fd, view):]
 
 
 def _stop(pids: dict[int, int]) -> None:

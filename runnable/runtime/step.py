@@ -62,7 +62,6 @@ def _attempt(
     where = f"Step {name!r}" if ctx.definition.kind == "pipeline" else "Job"
     entries: list[Any] = []
     outputs: Parameters = {}
-    secrets: dict[str, str] = {}
     mask = Masker([])
     env: TaskEnv | None = None
     try:
@@ -87,7 +86,8 @@ def _attempt(
         # put glob that matches nothing leaves neither objects nor files behind.
         outputs, objects = _prepare_returns(task, values, where, attempt, internal_name)
         sources = ctx.catalog.match_put(task.catalog.put) if task.catalog and task.catalog.put else []
-        _store_objects(ctx, objects)
+        for file_name, value in objects.items():
+            ctx.store_object(file_name, value)
         if sources:
             entries.extend(ctx.catalog.put_files(ctx.run_id, sources, task.catalog.store_copy))  # type: ignore[union-attr]
         attempt.output_parameters = outputs
@@ -103,7 +103,6 @@ def _attempt(
         attempt.message = mask(f"{type(exc).__name__}: {exc}")
         _report_failure(mask(_user_traceback(exc, ctx.verbosity >= DEBUG)), env)
         if isinstance(exc, KeyboardInterrupt):
-            attempt.end_time = now()
             raise
     finally:
         attempt.end_time = attempt.end_time or now()
@@ -155,11 +154,6 @@ def _prepare_returns(
     return outputs, objects
 
 
-def _store_objects(ctx: RunContext, objects: dict[str, Any]) -> None:
-    for file_name, value in objects.items():
-        ctx.store_object(file_name, value)
-
-
 def _user_traceback(exc: BaseException, full: bool) -> str:
     """The user's frames only: the runtime's own frames are noise to them."""
     import traceback
@@ -173,10 +167,11 @@ def _user_traceback(exc: BaseException, full: bool) -> str:
 
 
 def _report_failure(text: str, env: TaskEnv | None) -> None:
-    sys.stderr.write(text if text.endswith("\n") else text + "\n")
+    line = text if text.endswith("\n") else text + "\n"
+    sys.stderr.write(line)
     sys.stderr.flush()
     if env is not None:
-        env.output.append(text if text.endswith("\n") else text + "\n")
+        env.output.append(line)
 
 
 def _save_output(ctx: RunContext, internal_name: str, number: int, text: str) -> None:
@@ -186,14 +181,20 @@ def _save_output(ctx: RunContext, internal_name: str, number: int, text: str) ->
     ctx.catalog.put_text(ctx.run_id, f"{internal_name}{suffix}.execution.log", text)
 
 
-def record_not_finished(ctx: RunContext, node: Any, internal_name: str) -> StepLog:
-    """A step that should have run but left no record: its process died before it could."""
+def record_instant(ctx: RunContext, name: str, internal_name: str, node_type: str, status: str,
+                   message: str = "", mock: bool = False) -> StepLog:
+    """Record a step that ran nothing: one attempt that starts and ends now."""
     stamp = now()
-    message = "the step did not finish (its process or container stopped before recording a result)"
-    step = StepLog(name=node.name, internal_name=internal_name, type=node.type, status=FAIL, message=message,
-                   attempts=[Attempt(1, FAIL, stamp, stamp, message)])
+    step = StepLog(name=name, internal_name=internal_name, type=node_type, status=status, message=message, mock=mock,
+                   attempts=[Attempt(1, status, stamp, stamp, message)])
     ctx.store.put_step(ctx.run_id, step)
     return step
+
+
+def record_not_finished(ctx: RunContext, node: Any, internal_name: str) -> StepLog:
+    """A step that should have run but left no record: its process died before it could."""
+    message = "the step did not finish (its process or container stopped before recording a result)"
+    return record_instant(ctx, node.name, internal_name, node.type, FAIL, message)
 
 
 def record_simple_step(ctx: RunContext, name: str, internal_name: str, node_type: str) -> StepLog:
@@ -201,9 +202,4 @@ def record_simple_step(ctx: RunContext, name: str, internal_name: str, node_type
 
     A reached fail step is recorded as FAIL so the run log reads the way the run ended.
     """
-    stamp = now()
-    status = FAIL if node_type == "fail" else SUCCESS
-    attempt = Attempt(number=1, status=status, start_time=stamp, end_time=stamp)
-    step = StepLog(name=name, internal_name=internal_name, type=node_type, status=status, attempts=[attempt])
-    ctx.store.put_step(ctx.run_id, step)
-    return step
+    return record_instant(ctx, name, internal_name, node_type, FAIL if node_type == "fail" else SUCCESS)

@@ -9,6 +9,13 @@ from __future__ import annotations
 import os
 
 
+def write_all(fd: int, data: bytes) -> None:
+    """os.write until every byte is written (a single write may be partial)."""
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view):]
+
+
 def write_atomic(path: str | os.PathLike[str], data: bytes, *, durable: bool = True) -> None:
     """Replace ``path`` with ``data`` atomically; ``durable`` also survives power loss."""
     path = os.fspath(path)
@@ -16,10 +23,7 @@ def write_atomic(path: str | os.PathLike[str], data: bytes, *, durable: bool = T
     tmp = os.path.join(folder, f".{name}.{os.getpid()}.{os.urandom(3).hex()}.tmp")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
     try:
-        view = memoryview(data)
-        while view:
-            written = os.write(fd, view)
-            view = view[written:]
+        write_all(fd, data)
         if durable:
             os.fsync(fd)
     except BaseException:

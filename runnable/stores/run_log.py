@@ -22,7 +22,7 @@ import time
 from typing import Any, Protocol
 
 from runnable.ir.errors import RunLogExistsError, RunnableError, RunNotFoundError
-from runnable.stores.atomic import write_atomic
+from runnable.stores.atomic import write_all, write_atomic
 from runnable.stores.records import RunLog, StepLog
 
 
@@ -63,7 +63,7 @@ def check_run_id(run_id: str) -> str:
 
 
 class FileSystemRunLogStore:
-    """``<log_folder>/<run_id>/run.json``, ``ir.json`` and ``steps/<internal_name>.json``."""
+    """``<log_folder>/<run_id>/run.json``, ``ir.json`` and ``steps/<writer>.jsonl`` journals."""
 
     def __init__(self, log_folder: str = ".run_log_store") -> None:
         self.root = os.fspath(log_folder)
@@ -75,14 +75,18 @@ class FileSystemRunLogStore:
 
     def create_run(self, run: RunLog, ir_text: str) -> None:
         folder = self._run_dir(run.run_id)
-        os.makedirs(self.root, exist_ok=True)
         try:
+            os.makedirs(self.root, exist_ok=True)
             os.mkdir(folder)  # atomic claim of the run id
         except FileExistsError:
+            if not os.path.isdir(self.root):
+                raise RunnableError(f"The run-log folder {self.root!r} exists but is not a folder.") from None
             raise RunLogExistsError(
                 f"A run with id {run.run_id!r} already exists in {self.root}; choose another run id "
                 f"or use 'runnable retry {run.run_id}' to retry it."
             ) from None
+        except OSError as exc:
+            raise RunnableError(f"Cannot create the run-log folder {folder!r}: {exc.strerror}.") from None
         os.mkdir(os.path.join(folder, "steps"))
         # Atomic but not fsynced: both are rewritten or superseded by durable records.
         write_atomic(os.path.join(folder, "ir.json"), ir_text.encode(), durable=False)
@@ -107,10 +111,7 @@ class FileSystemRunLogStore:
     def _append(self, run_id: str, record: dict[str, Any]) -> None:
         record["_written"] = time.time_ns()
         fd = self._journal(run_id)
-        line = _dumps(record) + b"\n"
-        view = memoryview(line)
-        while view:
-            view = view[os.write(fd, view):]
+        write_all(fd, _dumps(record) + b"\n")
         os.fsync(fd)
 
     def put_step(self, run_id: str, step: StepLog) -> None:
