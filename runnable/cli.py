@@ -84,18 +84,23 @@ def run(target: str, config_file: str, parameters_file: str, run_id: str, tag: s
 @cli.command(name="compile")
 @click.argument("target")
 @click.option("--target", "target_name", default="ir", show_default=True, help=f"One of: {', '.join(TARGETS)}.")
-@click.option("-o", "--output", default="", help="Output file (ir) or folder (compose); default: standard output.")
+@click.option("-o", "--output", default="", help="Output file (ir) or folder (other targets); default: standard output.")
 @click.option("--format", "fmt", default="yaml", type=click.Choice(["yaml", "json"]), show_default=True)
-@click.option("-c", "--config", "config_file", default="", help="Configuration file (container settings).")
-@click.option("--image", default="", help="Container image for the compose target.")
+@click.option("-c", "--config", "config_file", default="", help="Configuration file (executor settings).")
+@click.option("--image", default="", help="Container image (compose, k8s, argo).")
+@click.option("--kind", default="", help="Argo kind: Workflow, WorkflowTemplate or CronWorkflow (default: from config).")
+@click.option("--check", is_flag=True, help="Write nothing; exit 1 with a diff when the -o folder is not up to date.")
 @_friendly
-def compile_(target: str, target_name: str, output: str, fmt: str, config_file: str, image: str) -> None:
+def compile_(target: str, target_name: str, output: str, fmt: str, config_file: str, image: str, kind: str,
+             check: bool) -> None:
     """Compile a job or pipeline without running it."""
     from runnable.discovery import load_definition
     from runnable.ir.errors import unknown_choice
 
     if target_name not in TARGETS:
         raise DefinitionError(unknown_choice("target", target_name, TARGETS))
+    if check and (not output or target_name not in ("k8s", "argo")):
+        raise DefinitionError("--check compares a rendered folder: use it with --target k8s|argo and -o DIR.")
     definition = load_definition(target).to_ir()
     if target_name == "ir":
         from runnable.compiler import render
@@ -106,15 +111,41 @@ def compile_(target: str, target_name: str, output: str, fmt: str, config_file: 
         else:
             click.echo(text, nl=False)
         return
-    if not output:
-        raise DefinitionError(f"--target {target_name} writes several files: give a folder with -o DIR.")
-    from runnable.compiler import compose
     from runnable.config import load_config
 
     config = load_config(config_file or None)
+    if target_name in ("k8s", "argo"):
+        _compile_manifests(definition, target_name, config, image, _source(target), kind, output, check)
+        return
+    if not output:
+        raise DefinitionError(f"--target {target_name} writes several files: give a folder with -o DIR.")
+    from runnable.compiler import compose
+
     files = compose.render(definition, output, config, image=image, source=_source(target), config_file=config_file)
     _write_files(output, files)
     click.echo(f"wrote {', '.join(sorted(files))} to {output}", err=True)
+
+
+def _compile_manifests(definition: Any, target: str, config: Any, image: str, source: str, kind: str, output: str,
+                       check: bool) -> None:
+    from runnable.compiler import gitops, render_manifests
+    from runnable.ir.serialize import dump_yaml
+
+    documents, files = render_manifests(definition, target, config, image=image, source=source, kind=kind)
+    if check:
+        stale = gitops.diff(output, files)
+        if stale:
+            click.echo(stale, nl=False)
+            click.echo(f"{output} is not up to date; run the same command without --check.", err=True)
+            sys.exit(1)
+        click.echo(f"{output} is up to date.", err=True)
+        return
+    if not output:
+        click.echo("---\n".join(dump_yaml(document) for document in documents), nl=False)
+        return
+    removed = gitops.write(output, files)
+    click.echo(f"wrote {len(files)} files to {output}" + (f"; removed {', '.join(removed)}" if removed else ""),
+               err=True)
 
 
 def _write_files(folder: str, files: dict[str, str]) -> None:
@@ -127,15 +158,47 @@ def _write_files(folder: str, files: dict[str, str]) -> None:
 
 
 @cli.command()
-@click.argument("folder")
-@click.option("--run-id", default="", help="Run id to use (default: generated).")
+@click.argument("path")
+@click.option("--run-id", default="", help="Run id to use (compose; Argo workflows: the run_id parameter).")
 @click.option("-p", "--parameters", "parameters_file", default="", help="Initial parameters (project-relative YAML).")
+@click.option("-n", "--namespace", default=None, help="Kubernetes namespace (default: the object's, then the context's).")
+@click.option("--context", default=None, help="kubeconfig context to use.")
+@click.option("--kubeconfig", default=None, help="kubeconfig file (default: $KUBECONFIG, ~/.kube/config, in-cluster).")
+@click.option("--dry-run", "dry_run", type=click.Choice(["server"]), default=None,
+              help="Let the API server check everything without storing it.")
+@click.option("--wait", is_flag=True, help="Wait for the run to finish, streaming its pods' logs; exit with its status.")
+@click.option("--timeout", default=3600.0, show_default=True, help="Seconds to wait with --wait.")
 @_friendly
-def apply(folder: str, run_id: str, parameters_file: str) -> None:
-    """Run a rendered folder (docker compose) and exit with the run's status."""
-    from runnable.compiler import compose
+def apply(path: str, run_id: str, parameters_file: str, namespace: str | None, context: str | None,
+          kubeconfig: str | None, dry_run: str | None, wait: bool, timeout: float) -> None:
+    """Run a rendered folder: docker compose, or Kubernetes/Argo objects through the cluster's API."""
+    say = lambda text: click.echo(text, err=True)  # noqa: E731
+    if os.path.isdir(path) and os.path.isfile(os.path.join(path, "docker-compose.yaml")):
+        from runnable.compiler import compose
 
-    sys.exit(compose.apply(folder, run_id, parameters_file, say=lambda text: click.echo(text, err=True)))
+        sys.exit(compose.apply(path, run_id, parameters_file, say=say))
+    from runnable.compiler.cluster import apply_documents
+    from runnable.compiler.manifests import read_documents, with_run_arguments
+
+    documents = with_run_arguments(read_documents(path), run_id, parameters_file)
+    sys.exit(apply_documents(documents, namespace=namespace, kubeconfig=kubeconfig, context=context,
+                             dry_run=dry_run == "server", wait=wait, timeout=timeout, say=say))
+
+
+@cli.command()
+@click.argument("path")
+@_friendly
+def validate(path: str) -> None:
+    """Check rendered (or hand-edited) manifests: a file or a folder. Exit 1 on any problem."""
+    from runnable.compiler.checks import validate_path
+
+    report = validate_path(path)
+    for file, reason in report.skipped:
+        click.echo(f"skipped  {file}: {reason}", err=True)
+    for file, problem in report.problems:
+        click.echo(f"{file}: {problem}")
+    click.echo(f"{len(report.checked)} file(s) checked, {len(report.problems)} problem(s).", err=True)
+    sys.exit(1 if report.problems else 0)
 
 
 @cli.command()
@@ -211,33 +274,41 @@ def retry(run_id: str, config_file: str, tag: str, log_level: str) -> None:
 
 @cli.command(name="execute-step")
 @click.argument("ir_file")
-@click.option("--run-id", required=True, help="The run this step belongs to.")
+@click.option("--run-id", default="", help="The run this step belongs to.")
+@click.option("--default-run-id", default="", help="Run id to use when --run-id is empty (the orchestrator's own).")
 @click.option("--step", default="", help="Internal name of the step to run (dotted inside composites).")
 @click.option("--start", is_flag=True, help="Create the run (once) before any step runs.")
 @click.option("--finish", is_flag=True, help="Record the run's final step and status.")
 @click.option("--decide", is_flag=True, help="Print the fan-out decision of a composite step as JSON.")
 @click.option("--exit-zero", is_flag=True, help="Exit 0 even when the step fails (the run log has the truth).")
+@click.option("--all", "run_all", is_flag=True, help="Run the whole definition here (start, every step, finish).")
+@click.option("--one-attempt", is_flag=True, help="One attempt per process: the orchestrator retries the step.")
+@click.option("--decision-dir", default="", help="With --decide: also write each decision field to a file here.")
 @click.option("-c", "--config", "config_file", default="", help="Configuration file (YAML).")
 @click.option("-p", "--parameters", "parameters_file", default="", help="Initial parameters (with --start).")
 @click.option("--tag", default="")
 @click.option("--log-level", default="WARNING", type=click.Choice(["DEBUG", "INFO", "WARNING", "ERROR"],
                                                                   case_sensitive=False))
 @_friendly
-def execute_step_command(ir_file: str, run_id: str, step: str, start: bool, finish: bool, decide: bool,
-                         exit_zero: bool, config_file: str, parameters_file: str, tag: str, log_level: str) -> None:
+def execute_step_command(ir_file: str, run_id: str, default_run_id: str, step: str, start: bool, finish: bool,
+                         decide: bool, exit_zero: bool, run_all: bool, one_attempt: bool, decision_dir: str,
+                         config_file: str, parameters_file: str, tag: str, log_level: str) -> None:
     """Run one step of a compiled definition: what every container of every target runs."""
     from runnable.config import load_config
-    from runnable.launch import execute_step
+    from runnable.launch import execute_step, pick_run_id, write_decision
     from runnable.runtime.local import NotOnPathError
 
     try:
-        code, payload = execute_step(ir_file, run_id, load_config(config_file or None), step=step, start=start,
-                                     finish=finish, decide=decide, parameters_file=parameters_file, tag=tag,
+        code, payload = execute_step(ir_file, pick_run_id(run_id, default_run_id), load_config(config_file or None),
+                                     step=step, start=start, finish=finish, decide=decide, run_all=run_all,
+                                     single_attempt=one_attempt, parameters_file=parameters_file, tag=tag,
                                      log_level=log_level)
     except NotOnPathError as exc:
         click.echo(f"runnable: {exc}", err=True)
         sys.exit(0)
     if decide:
+        if decision_dir:
+            write_decision(payload, decision_dir)
         click.echo(json.dumps(payload, sort_keys=True))
     sys.exit(0 if exit_zero else code)
 

@@ -47,6 +47,11 @@ _K8S_JOB_KEYS: dict[str, Checker] = {
     "mock": _BOOL,
     "schedule": _STR,
     "jobSpec": _MAP,
+    "secret_from_k8s": _STR,
+    "timezone": _STR,
+}
+_MINI_K8S_JOB_KEYS: dict[str, Checker] = {
+    **_K8S_JOB_KEYS,
     "mini_k8s_run_log_location": _STR,
     "mini_k8s_catalog_location": _STR,
 }
@@ -62,6 +67,8 @@ _ARGO_KEYS: dict[str, Checker] = {
     "defaults": _MAP,
     "overrides": _MAP,
     "argoWorkflow": _MAP,
+    "kind": ("Workflow, WorkflowTemplate or CronWorkflow",
+             lambda v: v in ("Workflow", "WorkflowTemplate", "CronWorkflow")),
 }
 
 
@@ -80,14 +87,15 @@ SCHEMA: dict[str, dict[str, TypeSpec]] = {
         "local-container": TypeSpec(_CONTAINER_KEYS),
         "emulator": TypeSpec({}, available=False),
         "mocked": TypeSpec({"patches": _MAP}),
-        "argo": TypeSpec(_ARGO_KEYS, available=False),
+        "argo": TypeSpec(_ARGO_KEYS),
+        "k8s-job": TypeSpec(_K8S_JOB_KEYS),
     },
     "job-executor": {
         "local": TypeSpec({"mock": _BOOL}),
         "local-container": TypeSpec(_CONTAINER_KEYS),
         "emulator": TypeSpec({}, available=False),
-        "k8s-job": TypeSpec(_K8S_JOB_KEYS, available=False),
-        "mini-k8s-job": TypeSpec(_K8S_JOB_KEYS, available=False),
+        "k8s-job": TypeSpec(_K8S_JOB_KEYS),
+        "mini-k8s-job": TypeSpec(_MINI_K8S_JOB_KEYS, available=False),
     },
     "run-log-store": {
         "file-system": TypeSpec({"log_folder": _STR}),

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import sys
 
-_FLAGS = {"--start", "--finish", "--decide", "--exit-zero"}
-_OPTIONS = {"--run-id", "--step", "-c", "--config", "-p", "--parameters", "--tag", "--log-level"}
+_FLAGS = {"--start", "--finish", "--decide", "--exit-zero", "--all", "--one-attempt"}
+_OPTIONS = {"--run-id", "--default-run-id", "--step", "-c", "--config", "-p", "--parameters", "--tag", "--log-level",
+            "--decision-dir"}
 
 
 def main() -> None:
@@ -27,14 +28,16 @@ def execute_step(argv: list[str]) -> int:
     from runnable.config import load_config
     from runnable.ir.errors import RunnableError
     from runnable.launch import execute_step as run_one
+    from runnable.launch import pick_run_id, write_decision
     from runnable.runtime.local import NotOnPathError
 
     try:
         ir_file, flags, options = _parse(argv)
         code, payload = run_one(
-            ir_file, options["--run-id"], load_config(options.get("-c") or options.get("--config") or None),
+            ir_file, pick_run_id(options.get("--run-id", ""), options.get("--default-run-id", "")), load_config(options.get("-c") or options.get("--config") or None),
             step=options.get("--step", ""), start="--start" in flags, finish="--finish" in flags,
-            decide="--decide" in flags, parameters_file=options.get("-p") or options.get("--parameters") or "",
+            decide="--decide" in flags, run_all="--all" in flags, single_attempt="--one-attempt" in flags,
+            parameters_file=options.get("-p") or options.get("--parameters") or "",
             tag=options.get("--tag", ""), log_level=options.get("--log-level", "WARNING"),
         )
     except NotOnPathError as exc:
@@ -47,6 +50,8 @@ def execute_step(argv: list[str]) -> int:
         print(f"Error: {exc.strerror or exc} ({exc.filename}).", file=sys.stderr)
         return 2
     if "--decide" in flags:
+        if options.get("--decision-dir"):
+            write_decision(payload, options["--decision-dir"])
         print(json.dumps(payload, sort_keys=True))
     return 0 if "--exit-zero" in flags else code
 
@@ -74,6 +79,4 @@ def _parse(argv: list[str]) -> tuple[str, set[str], dict[str, str]]:
             positional.append(item)
     if len(positional) != 1:
         raise RunnableError("execute-step takes exactly one IR file.")
-    if "--run-id" not in options:
-        raise RunnableError("execute-step needs --run-id.")
     return positional[0], flags, options

@@ -127,7 +127,7 @@ def retry_run(run_id: str, config: Config, *, log_level: str = "WARNING", tag: s
     with the records of the old one.
     """
     from runnable.ir.serialize import loads
-    from runnable.stores.records import PROCESSING, SUCCESS
+    from runnable.stores.records import SUCCESS
 
     verbosity = _verbosity(log_level)
     stores = build_stores(config)
@@ -140,18 +140,37 @@ def retry_run(run_id: str, config: Config, *, log_level: str = "WARNING", tag: s
         _refuse_changed_definition(run_log)
     _check_parallel_store(config.require_executor(definition.kind).config, store)
     task_runner = _task_runner(config, definition.kind)
+    run_log.tag = tag or run_log.tag
+    run_log.retries += 1
+    return _resume(definition, config, run_log, stores, verbosity, task_runner)
+
+
+def _resume(definition: Definition, config: Config, run_log: RunLog, stores: tuple[Any, Any, Any], verbosity: int,
+            task_runner: Any = None) -> RunLog:
+    """Run an existing run again in place: succeeded steps are skipped, its ending is decided again."""
+    from runnable.stores.records import PROCESSING
+
+    store = stores[0]
     previous = run_log.steps
     for name, step in previous.items():
         if step.type in ("success", "fail"):
-            store.remove_step(run_id, name)  # the run's ending is decided again
+            store.remove_step(run_log.run_id, name)
     run_log.steps = {}
     run_log.status = PROCESSING
-    run_log.retries += 1
     run_log.end_time = ""
-    run_log.tag = tag or run_log.tag
     run_log.parameters = dict(run_log.initial_parameters)
     store.put_run(run_log)
     return _execute(definition, config, run_log, stores, previous, verbosity, task_runner)
+
+
+def _run_all(definition: Definition, config: Config, run_log: RunLog, stores: tuple[Any, Any, Any],
+             verbosity: int) -> tuple[int, str]:
+    from runnable.stores.records import SUCCESS
+
+    if run_log.status != SUCCESS:
+        run_log.retries += 1 if run_log.steps else 0  # a pod started again after a crash
+        run_log = _resume(definition, config, run_log, stores, verbosity)
+    return (0 if run_log.status == SUCCESS else 1), run_log.status
 
 
 def _new_run_log(definition: Definition, config: Config, run_id: str, tag: str, parameters_file: str,
@@ -316,15 +335,19 @@ def execute_step(
     start: bool = False,
     finish: bool = False,
     decide: bool = False,
+    run_all: bool = False,
+    single_attempt: bool = False,
     parameters_file: str = "",
     tag: str = "",
     log_level: str = "WARNING",
 ) -> tuple[int, Any]:
-    """The one entrypoint of every container: start a run, run one step, decide, or finish.
+    """The one entrypoint of every container: start a run, run one step, decide, finish, or run it all.
 
     Returns (exit code, payload): the step's status, the composite's decision, or the
     run's final status. The run's state is read from and written to the configured
-    stores only, so any number of containers can share one run.
+    stores only, so any number of containers can share one run. ``run_all`` runs the
+    whole definition in this process (a Kubernetes Job's single pod); a pod started
+    again after a crash resumes the run, skipping the steps that succeeded.
     """
     from runnable.ir.serialize import content_hash, loads
     from runnable.runtime.context import RunContext
@@ -341,8 +364,11 @@ def execute_step(
     verbosity = _verbosity(log_level)
     stores = build_stores(config)
     store = stores[0]
-    if start:
-        return _start_run(definition, store, run_id, text, parameters_file, tag, config), None
+    if start or run_all:
+        _start_run(definition, store, run_id, text, parameters_file, tag, config)
+        if run_all:
+            return _run_all(definition, config, store.get_run(run_id), stores, verbosity)
+        return 0, None
     run_log = store.get_run(run_id)
     if run_log.ir_hash != content_hash(definition):
         raise RunnableError(f"{ir_path!r} is not the definition run {run_id!r} was started with (IR hash differs).")
@@ -350,7 +376,7 @@ def execute_step(
     ctx = RunContext(
         definition=definition, run_log=run_log, store=store, catalog=stores[1], secrets=stores[2],
         parameters=dict(run_log.initial_parameters), verbosity=verbosity, previous_steps=run_log.steps,
-        object_serialisation=True, parallel_workers=_workers(executor.config),
+        object_serialisation=True, parallel_workers=_workers(executor.config), single_attempt=single_attempt,
     )
     if definition.kind == "job":
         return _execute_job_step(ctx, step, finish)
@@ -363,13 +389,15 @@ def execute_step(
         return (0 if status == SUCCESS else 1), status
     if not step:
         raise RunnableError("execute-step needs --step NAME, --start or --finish.")
+    from runnable.ir.names import unquote_step_path
+
+    step = unquote_step_path(step)
     _check_step_path(graph, step)
-    on_target = None
+    walker = GraphWalker(ctx, target=step)
     if decide:
         from runnable.runtime.composites import decision
 
-        on_target = lambda node, internal, scope: decision(node, scope)  # noqa: E731
-    walker = GraphWalker(ctx, target=step, on_target=on_target)
+        walker.on_target = lambda node, internal, scope: decision(walker, node, internal, scope)
     try:
         walker.run(graph, "", Scope(ctx.parameters), top=True)
     except TargetReached as reached:
@@ -379,6 +407,28 @@ def execute_step(
     from runnable.runtime.local import NotOnPathError
 
     raise NotOnPathError(f"Step {step!r} is not on the path run {run_id!r} took; it does not run.")
+
+
+def write_decision(payload: dict[str, Any], folder: str) -> None:
+    """One file per decision field, for orchestrators that read outputs from files (Argo).
+
+    Strings are written as they are, everything else as JSON (``true``, ``[0, 1]``).
+    """
+    import json
+
+    os.makedirs(folder, exist_ok=True)
+    for key, value in payload.items():
+        text = value if isinstance(value, str) else json.dumps(value, sort_keys=True)
+        with open(os.path.join(folder, key), "w", encoding="utf-8") as handle:
+            handle.write(text)
+
+
+def pick_run_id(run_id: str, default_run_id: str) -> str:
+    """The run id given, else the orchestrator's own (an Argo workflow's name)."""
+    chosen = run_id or default_run_id
+    if not chosen:
+        raise RunnableError("execute-step needs --run-id (or --default-run-id).")
+    return chosen
 
 
 def _check_step_path(graph: Any, step: str) -> None:

@@ -8,6 +8,7 @@ are refused here, at compile time, rather than failing later inside a container.
 
 from __future__ import annotations
 
+import functools
 import os
 import sys
 from typing import Any, Callable
@@ -62,8 +63,13 @@ def module_reference(module: Any) -> str:
 
 def project_path(path: str | os.PathLike[str]) -> str:
     """A path relative to the project directory (the working directory), with '/' separators."""
-    relative = os.path.relpath(os.path.realpath(path), os.path.realpath(os.getcwd()))
-    return relative.replace(os.sep, "/")
+    return _relative(os.fspath(path), os.getcwd())
+
+
+@functools.lru_cache(maxsize=256)
+def _relative(path: str, cwd: str) -> str:
+    # Cached: every task of a 5,000-step pipeline defined in one file asks for the same path.
+    return os.path.relpath(os.path.realpath(path), os.path.realpath(cwd)).replace(os.sep, "/")
 
 
 def resolve_attribute(module: Any, qualname: str) -> Any:

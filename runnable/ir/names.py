@@ -7,6 +7,8 @@ import re
 from runnable.ir.errors import DefinitionError
 
 MAX_STEP_NAME = 200
+#: The internal name of a job's one step, in run logs and for every target.
+JOB_STEP = "job"
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _FORBIDDEN = (".", "%", "/", "\\")
 
@@ -51,3 +53,25 @@ class ParameterNameError(DefinitionError):
 #: Modules loaded by file path carry this attribute set to True; functions defined in
 #: them are referenced as ``path/to/file.py:qualname`` rather than by module name.
 SCRIPT_MARKER = "__runnable_script__"
+
+
+_PLAIN_STEP_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-.")
+
+
+def quote_step_path(internal_name: str) -> str:
+    """An internal step name safe inside any orchestrator's text (no braces, quotes or spaces).
+
+    Characters other than letters, digits, '_', '-' and '.' become %XX (UTF-8); '%' is
+    forbidden in step names, so :func:`unquote_step_path` can always undo this.
+    """
+    if all(c in _PLAIN_STEP_CHARS for c in internal_name):
+        return internal_name
+    return "".join(c if c in _PLAIN_STEP_CHARS else "".join(f"%{b:02X}" for b in c.encode()) for c in internal_name)
+
+
+def unquote_step_path(text: str) -> str:
+    if "%" not in text:
+        return text
+    from urllib.parse import unquote
+
+    return unquote(text, errors="strict")

@@ -27,6 +27,7 @@ class Record:
 
     _fields: tuple[str, ...] = ()
     _field_defaults: dict[str, Any] = {}
+    _plan: tuple[tuple[str, Any], ...] = ()
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -42,27 +43,31 @@ class Record:
                     defaults[name] = klass.__dict__[name]
         cls._fields = tuple(fields)
         cls._field_defaults = defaults
+        cls._plan = tuple((name, defaults.get(name, _MISSING)) for name in fields)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
-        fields = self._fields
-        if len(args) > len(fields):
-            raise TypeError(f"{type(self).__name__}() takes {len(fields)} arguments, got {len(args)}")
-        values = dict(zip(fields, args))
-        for name, value in kwargs.items():
-            if name not in fields:
-                raise TypeError(f"{type(self).__name__}() got an unexpected keyword argument {name!r}")
-            if name in values:
-                raise TypeError(f"{type(self).__name__}() got multiple values for argument {name!r}")
-            values[name] = value
-        for name in fields:
-            value = values.get(name, _MISSING)
-            if value is _MISSING:
-                value = self._field_defaults.get(name, _MISSING)
-                if value is _MISSING:
-                    raise TypeError(f"{type(self).__name__}() missing required argument {name!r}")
-                if isinstance(value, factory):
-                    value = value.make()
-            setattr(self, name, value)
+        # Hot: a 5,000-step pipeline builds tens of thousands of records, so values go
+        # straight into __dict__ in one pass over a plan computed once per class.
+        if args:
+            fields = self._fields
+            if len(args) > len(fields):
+                raise TypeError(f"{type(self).__name__}() takes {len(fields)} arguments, got {len(args)}")
+            for name, value in zip(fields, args):
+                if name in kwargs:
+                    raise TypeError(f"{type(self).__name__}() got multiple values for argument {name!r}")
+                kwargs[name] = value
+        values = self.__dict__
+        for name, default in self._plan:
+            if name in kwargs:
+                values[name] = kwargs.pop(name)
+            elif default is _MISSING:
+                raise TypeError(f"{type(self).__name__}() missing required argument {name!r}")
+            elif type(default) is factory:
+                values[name] = default.make()
+            else:
+                values[name] = default
+        if kwargs:
+            raise TypeError(f"{type(self).__name__}() got an unexpected keyword argument {next(iter(kwargs))!r}")
 
     def __eq__(self, other: object) -> bool:
         if type(other) is not type(self):

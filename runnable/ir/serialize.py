@@ -21,7 +21,11 @@ def canonical_json(data: Any) -> str:
 
 def content_hash(definition: Definition) -> str:
     """sha256 of the canonical JSON: identifies a definition across runs and targets."""
-    return _sha256(canonical_json(definition.to_dict()).encode()).hexdigest()
+    return sha256_hex(canonical_json(definition.to_dict()))
+
+
+def sha256_hex(text: str) -> str:
+    return _sha256(text.encode()).hexdigest()
 
 
 def _sha256(data: bytes) -> Any:
@@ -86,32 +90,25 @@ def load_yaml(text: str) -> Any:
         raise ValueError(str(exc)) from None
 
 
+def load_yaml_documents(text: str) -> list[Any]:
+    """Every document of a multi-document YAML text."""
+    import yaml
+
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    try:
+        return list(yaml.load_all(text, Loader=loader))  # noqa: S506 - a safe loader
+    except yaml.YAMLError as exc:
+        raise ValueError(str(exc)) from None
+
+
 def dump_yaml(data: Any) -> str:
     """Block-style YAML that keeps the given key order and quotes YAML 1.1 traps.
 
     Multi-line strings are written as ``|`` blocks so commands stay readable.
     """
-    import yaml
+    from runnable.ir.yaml_writer import dump
 
-    base = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
-
-    class _Dumper(base):  # type: ignore[misc, valid-type]
-        def ignore_aliases(self, data: Any) -> bool:
-            return True
-
-    def _str(dumper: Any, value: str) -> Any:
-        style = "|" if "\n" in value and _block_safe(value) else None
-        return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
-
-    _Dumper.add_representer(str, _str)
-    return yaml.dump(
-        data,
-        Dumper=_Dumper,
-        sort_keys=False,
-        default_flow_style=False,
-        allow_unicode=True,
-        width=4096,
-    )
+    return dump(data)
 
 
 def _block_safe(value: str) -> bool:

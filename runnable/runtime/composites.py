@@ -121,16 +121,44 @@ def descend(walker: "GraphWalker", node: Node, internal: str, scope: Scope, targ
     raise NotOnPathError(f"{where} is not on the path this run took through {node.name!r} (it ended {status}).")
 
 
-def decision(node: Node, scope: Scope) -> dict[str, Any]:
-    """What a scheduler needs to fan a composite out: map items, the chosen branch."""
-    if node.type == "map":
-        return {"items": _items(node, scope)}
-    if node.type == "conditional":
-        key, _ = _chosen_branch(node, scope)
-        return {"branch": key}
-    if node.type == "parallel":
-        return {"branches": list(node.branches)}
+def decision(walker: "GraphWalker", node: Node, internal: str, scope: Scope) -> dict[str, Any]:
+    """What a scheduler needs to fan a composite out: map items, the chosen branch, loop again?
+
+    A decision never fails: when the composite cannot go on (no list to map over, no
+    branch matches) it fans out to nothing, and the step itself, run afterwards, records
+    the error the same way a local run does.
+    """
+    try:
+        if node.type == "map":
+            items = _items(node, scope)
+            return {"items": items, "indices": list(range(len(items)))}
+        if node.type == "conditional":
+            key, _ = _chosen_branch(node, scope)
+            keys = list(node.branches)  # the default branch comes after the named ones
+            return {"branch": key, "branch_index": keys.index(key) if key in keys else len(keys)}
+        if node.type == "parallel":
+            return {"branches": list(node.branches)}
+        if node.type == "loop":
+            return _loop_decision(walker, node, internal, scope)
+    except CompositeError as exc:
+        return {"items": [], "indices": [], "branch": "", "branch_index": -1, "again": False, "next": 0,
+                "error": str(exc)}
     raise CompositeError(f"Step {node.name!r}: a {node.type} step has no fan-out decision.")
+
+
+def _loop_decision(walker: "GraphWalker", node: Node, internal: str, scope: Scope) -> dict[str, Any]:
+    """Replay the recorded iterations; the next one runs unless the last broke, failed or was the last allowed."""
+    assert node.branch is not None
+    child = scope.child()
+    recorded = walker.ctx.previous_steps
+    for index in range(node.max_iterations):
+        prefix = f"{internal}.{index}."
+        if not any(name.startswith(prefix) for name in recorded):
+            return {"again": True, "next": index}
+        child.env[node.index_as] = str(index)
+        if walker.run(node.branch, prefix, child) != SUCCESS or _break_flag(node, child, index):
+            return {"again": False, "next": index + 1}
+    return {"again": False, "next": node.max_iterations}
 
 
 # -- helpers -----------------------------------------------------------------------------

@@ -31,6 +31,8 @@ class RunContext(Record):
     parallel_workers: int = 0
     # Runs a task elsewhere (a container) instead of in this process: (ctx, node, internal, task, scope) -> status
     task_runner: Any = None
+    # One attempt per process: the orchestrator retries the step's pod (Argo's retryStrategy).
+    single_attempt: bool = False
 
     @property
     def run_id(self) -> str:

@@ -10,13 +10,12 @@ from typing import Any
 
 from runnable.ir.errors import DefinitionError, RunnableError
 from runnable.ir.model import TERMINAL_TYPES, Graph, Node, TaskSpec
+from runnable.ir.names import JOB_STEP
 from runnable.runtime import composites
 from runnable.runtime.context import RunContext
 from runnable.runtime.scope import Scope
 from runnable.runtime.step import record_instant, record_not_finished, record_simple_step, run_task_step
 from runnable.stores.records import FAIL, SUCCESS
-
-JOB_STEP = "job"
 
 
 def run_job(ctx: RunContext) -> str:

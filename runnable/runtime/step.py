@@ -35,7 +35,8 @@ def run_task_step(ctx: RunContext, name: str, internal_name: str, task: TaskSpec
     step = StepLog(name=name, internal_name=internal_name, type="task", status=PROCESSING,
                    attempts=list(previous.attempts) if previous else [])
     first = len(step.attempts) + 1
-    for number in range(first, first + task.max_attempts):
+    attempts = 1 if ctx.single_attempt else task.max_attempts
+    for number in range(first, first + attempts):
         if number > first and task.backoff_seconds:
             time.sleep(task.backoff_seconds * task.backoff_factor ** (number - first - 1))
         attempt, outputs, entries = _attempt(ctx, name, internal_name, task, number, scope)
@@ -48,7 +49,7 @@ def run_task_step(ctx: RunContext, name: str, internal_name: str, task: TaskSpec
             break
         step.status = FAIL
         step.message = attempt.message
-        if number < first + task.max_attempts - 1:
+        if number < first + attempts - 1:
             ctx.say(f"  {internal_name}: attempt {number} failed, retrying")
     ctx.store.put_step(ctx.run_id, step)
     ctx.say(f"  {internal_name}: {step.status}")

@@ -1,0 +1,416 @@
+"""The argo target: a Workflow, WorkflowTemplate or CronWorkflow that runs one pod per step.
+
+Shape of the document:
+
+- ``main`` is the pipeline's DAG: ``runnable-start`` creates the run, then one task per
+  step. ``next`` becomes ``depends: X.Succeeded`` and ``on_failure`` ``depends: X.Failed``;
+  stubs need no pod, their successors depend on what led to them. ``runnable-finish``
+  is the exit handler: it records the run's final status whatever happened.
+- Every task step runs the shared ``step`` container template (one per distinct
+  override/secrets/retry combination), with the step's internal name as its argument:
+  the document grows by one small DAG task per step, so 5,000 steps stay far below the
+  object-size limit. The step names reach Argo only %-quoted (no ``{{``, quotes, spaces).
+- Composites fan out natively. A Parallel runs a DAG template per branch side by side;
+  a Map asks ``decide`` for the item indices and runs its branch template ``withParam``
+  over them (the pod reads the item itself from the run, so items keep their JSON
+  types); a Conditional's branches carry ``when`` on the chosen branch's index; a Loop is
+  a recursive template (body, ``decide`` again?, itself with the next index). After the
+  branches, a join task runs the composite step itself, which only replays the recorded
+  branches, records the composite like a local run does, and passes or fails.
+- Retries are Argo's: ``retryStrategy`` from ``max_attempts`` and the backoff, each pod
+  making one attempt that the run log numbers after the earlier ones.
+- The run id is the ``run_id`` workflow parameter, by default the workflow's own name.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from runnable.compiler import kube
+from runnable.compiler.names import short_hash, slug, unique_names
+from runnable.ir.errors import ConfigError, DefinitionError
+from runnable.ir.model import Definition, Graph, Node, TaskSpec
+from runnable.ir.names import JOB_STEP, quote_step_path
+from runnable.ir.record import Record
+
+API_VERSION = "argoproj.io/v1alpha1"
+KINDS = ("Workflow", "WorkflowTemplate", "CronWorkflow")
+MAIN, START, FINISH, STEP, DECIDE = "main", "runnable-start", "runnable-finish", "step", "decide"
+PREFIX = "{{inputs.parameters.prefix}}"
+DECISION_DIR = "/tmp/runnable-decision"
+RUN_ID_ARGS = ["--run-id", "{{workflow.parameters.run_id}}", "--default-run-id", "{{workflow.name}}"]
+DECISION_OUTPUTS = {"indices": "[]", "branch_index": "-1", "again": "false", "next": "0"}
+_DEFAULTS_KEYS = {"image", "imagePullPolicy", "resources", "env", "nodeSelector", "tolerations", "serviceAccountName",
+                  "volumeMounts", "activeDeadlineSeconds"}
+_WORKFLOW_META_KEYS = {"generateName", "name", "namespace", "labels", "annotations"}
+_WORKFLOW_SPEC_KEYS = {"activeDeadlineSeconds", "nodeSelector", "parallelism", "podGC", "serviceAccountName",
+                       "tolerations", "ttlStrategy", "priority", "imagePullSecrets"}
+_NAME_LIMIT = 50  # step task names; helper tasks add "--" and a suffix within 63
+
+
+class _Settings(Record):
+    pod: kube.PodSettings
+    overrides: dict[str, Any]
+    workflow_meta: dict[str, Any]
+    workflow_spec: dict[str, Any]
+    kind: str
+    schedules: list[str]
+    timezone: str
+
+
+def render(definition: Definition, config: Any = None, image: str = "", source: str = "",
+           kind: str = "") -> list[dict[str, Any]]:
+    """The target's objects: the IR ConfigMap, then the workflow document."""
+    settings = _settings(config, image, kind)
+    name = kube.base_name(definition, source)
+    ir_text, ir_hash = kube.ir_identity(definition)
+    config_map = kube.ir_config_map(ir_text, ir_hash, config, name, settings.pod)
+    builder = _Builder(definition, settings)
+    spec = builder.workflow_spec(config_map["metadata"]["name"])
+    return [config_map, _document(settings, name, ir_hash, spec)]
+
+
+# -- configuration -----------------------------------------------------------------------------
+
+
+def _settings(config: Any, image: str, kind: str) -> _Settings:
+    raw: dict[str, Any] = {}
+    if config is not None and config.executor_for("pipeline").type == "argo":
+        raw = dict(config.executor_for("pipeline").config)
+    where = "pipeline-executor.config"
+    defaults = kube._mapping(raw.get("defaults") or {}, f"{where}.defaults")
+    kube._only_keys(defaults, _DEFAULTS_KEYS, f"{where}.defaults")
+    pod = kube.read_settings(defaults, f"{where}.defaults", image)
+    pod.pvc = str(raw.get("pvc_for_runnable") or kube.DEFAULT_PVC)
+    pod.secret_name = str(raw.get("secret_from_k8s") or "")
+    for index, volume in enumerate(kube._list(raw.get("custom_volumes") or [], f"{where}.custom_volumes")):
+        _custom_volume(pod, volume, f"{where}.custom_volumes[{index}]")
+    workflow = kube._mapping(raw.get("argoWorkflow") or {}, f"{where}.argoWorkflow")
+    kube._only_keys(workflow, {"metadata", "spec"}, f"{where}.argoWorkflow")
+    meta = kube._mapping(workflow.get("metadata") or {}, f"{where}.argoWorkflow.metadata")
+    kube._only_keys(meta, _WORKFLOW_META_KEYS, f"{where}.argoWorkflow.metadata")
+    spec = kube._mapping(workflow.get("spec") or {}, f"{where}.argoWorkflow.spec")
+    kube._only_keys(spec, _WORKFLOW_SPEC_KEYS, f"{where}.argoWorkflow.spec")
+    pod.namespace = str(meta.get("namespace") or "")
+    pod.labels = {str(k): str(v) for k, v in (meta.get("labels") or {}).items()}
+    pod.annotations = {str(k): str(v) for k, v in (meta.get("annotations") or {}).items()}
+    cron = kube._mapping(raw.get("cron_schedule") or {}, f"{where}.cron_schedule")
+    kube._only_keys(cron, {"schedules", "schedule", "timezone"}, f"{where}.cron_schedule")
+    schedules = cron.get("schedules") or ([cron["schedule"]] if cron.get("schedule") else [])
+    if not isinstance(schedules, list) or not all(isinstance(s, str) and s.strip() for s in schedules):
+        raise ConfigError(f"{where}.cron_schedule.schedules must be a list of cron expressions.")
+    chosen = kind or raw.get("kind") or ("CronWorkflow" if schedules else "Workflow")
+    if chosen not in KINDS:
+        raise ConfigError(f"Unknown Argo kind {chosen!r}; use one of {', '.join(KINDS)}.")
+    if chosen == "CronWorkflow" and not schedules:
+        raise ConfigError(f"A CronWorkflow needs {where}.cron_schedule.schedules (a list of cron expressions).")
+    overrides = kube._mapping(raw.get("overrides") or {}, f"{where}.overrides")
+    return _Settings(pod=pod, overrides=overrides, workflow_meta=meta, workflow_spec=spec, kind=chosen,
+                     schedules=list(schedules), timezone=str(cron.get("timezone") or ""))
+
+
+def _custom_volume(pod: kube.PodSettings, volume: Any, where: str) -> None:
+    volume = kube._mapping(volume, where)
+    claim = kube._mapping(volume.get("persistent_volume_claim") or {}, f"{where}.persistent_volume_claim")
+    if not volume.get("mount_path") or not claim.get("claim_name"):
+        raise ConfigError(f"{where} needs mount_path and persistent_volume_claim.claim_name.")
+    name = f"custom-{len(pod.volumes)}"
+    pod.volumes.append({"name": name, "persistentVolumeClaim": {"claimName": str(claim["claim_name"]),
+                                                               "readOnly": bool(claim.get("read_only", False))}})
+    pod.volume_mounts.append({"name": name, "mountPath": str(volume["mount_path"]),
+                              "readOnly": bool(claim.get("read_only", False))})
+
+
+# -- the document --------------------------------------------------------------------------------
+
+
+def _document(settings: _Settings, name: str, ir_hash: str, spec: dict[str, Any]) -> dict[str, Any]:
+    kind = settings.kind
+    chosen_name = str(settings.workflow_meta.get("name") or settings.workflow_meta.get("generateName") or name)
+    chosen_name = slug(chosen_name, 52 if kind == "CronWorkflow" else 58)
+    generate = kind == "Workflow"
+    metadata = kube.metadata(chosen_name + ("-" if generate else ""), name, settings.pod, ir_hash, generate=generate)
+    if kind == "CronWorkflow":
+        cron_spec: dict[str, Any] = {"schedules": settings.schedules, "concurrencyPolicy": "Forbid"}
+        if settings.timezone:
+            cron_spec["timezone"] = settings.timezone
+        cron_spec["workflowSpec"] = spec
+        spec = cron_spec
+    return {"apiVersion": API_VERSION, "kind": kind, "metadata": metadata, "spec": spec}
+
+
+class _Builder:
+    """Builds the templates of one workflow; every name derives from the user's names."""
+
+    def __init__(self, definition: Definition, settings: _Settings) -> None:
+        self.definition = definition
+        self.settings = settings
+        self.templates: dict[str, dict[str, Any]] = {}
+        self.step_templates: dict[tuple[str, tuple[str, ...], tuple[Any, ...]], str] = {}
+        paths = _branch_paths(definition.graph, "") if definition.graph is not None else []
+        self.branch_names = unique_names(paths, {MAIN, START, FINISH, STEP, DECIDE})
+
+    def workflow_spec(self, config_map_name: str) -> dict[str, Any]:
+        self._container_template(START, ["--start", "--parameters", "{{workflow.parameters.parameters_file}}"])
+        self._container_template(FINISH, ["--finish"])
+        started = [f"{START}.Succeeded"]
+        if self.definition.graph is not None:
+            tasks = self.tasks(self.definition.graph, "", "", started)
+        else:  # a job: one step
+            assert self.definition.job is not None
+            tasks = [_task(JOB_STEP, self._step_template(self.definition.job, JOB_STEP), started[0], step=JOB_STEP)]
+        main = {"name": MAIN, "dag": {"tasks": [{"name": START, "template": START}, *tasks]}}
+        self.templates = {MAIN: main, **self.templates}
+        pod = self.settings.pod
+        spec: dict[str, Any] = {"entrypoint": MAIN, "onExit": FINISH}
+        spec["arguments"] = {"parameters": [{"name": "run_id", "value": ""}, {"name": "parameters_file", "value": ""}]}
+        for key in sorted(self.settings.workflow_spec):
+            spec[key] = self.settings.workflow_spec[key]
+        if pod.service_account and "serviceAccountName" not in spec:
+            spec["serviceAccountName"] = pod.service_account
+        spec["volumes"] = kube.volumes(config_map_name, pod)
+        spec["templates"] = list(self.templates.values())
+        return spec
+
+    # -- DAG tasks of a graph ----------------------------------------------------------------
+
+    def tasks(self, graph: Graph, prefix: str, path: str, start_terms: list[str]) -> list[dict[str, Any]]:
+        """DAG tasks for ``graph``; ``prefix`` is the internal-name prefix as Argo text."""
+        task_names = unique_names([n for n, node in graph.nodes.items() if node.type not in ("success", "fail")],
+                                  {START, FINISH}, _NAME_LIMIT)
+        arrive: dict[str, list[str]] = {name: [] for name in graph.nodes}
+        arrive[graph.start_at] = list(start_terms)
+        result: list[dict[str, Any]] = []
+        for name in _topological(graph):
+            node = graph.nodes[name]
+            if node.type in ("success", "fail"):
+                continue
+            terms = arrive[name]
+            if node.type == "stub":
+                succeeded, failed = terms, []
+            else:
+                base = task_names[name]
+                internal = prefix + quote_step_path(name)
+                emitted = self._node_tasks(node, base, internal, f"{path}{name}", _any(terms))
+                result.extend(emitted)
+                succeeded, failed = [f"{base}.Succeeded"], [f"{base}.Failed"]
+            if node.next is not None:
+                arrive[node.next].extend(succeeded)
+            if node.on_failure is not None:
+                arrive[node.on_failure].extend(failed)
+        return result
+
+    def _node_tasks(self, node: Node, base: str, internal: str, path: str, depends: str) -> list[dict[str, Any]]:
+        if node.type == "task":
+            assert node.task is not None
+            return [_task(base, self._step_template(node.task, path), depends, step=internal)]
+        handler = getattr(self, f"_{node.type}_tasks", None)
+        if handler is None:
+            raise DefinitionError(f"Step {path!r}: the argo target cannot render {node.type!r} steps.")
+        return handler(node, base, internal, path, depends)  # type: ignore[no-any-return]
+
+    def _parallel_tasks(self, node: Node, base: str, internal: str, path: str, depends: str) -> list[dict[str, Any]]:
+        keys = unique_names(list(node.branches), set(), 12)
+        tasks = []
+        for key, graph in node.branches.items():
+            template = self._branch_template(graph, f"{path}.{key}")
+            tasks.append(_task(f"{base}--{keys[key]}", template, depends, prefix=f"{internal}.{quote_step_path(key)}."))
+        join = " && ".join(f"({t['name']}.Succeeded || {t['name']}.Failed)" for t in tasks)
+        return [*tasks, _task(base, STEP, join, step=internal)]
+
+    def _map_tasks(self, node: Node, base: str, internal: str, path: str, depends: str) -> list[dict[str, Any]]:
+        assert node.branch is not None
+        fan_out, items = f"{base}--fan-out", f"{base}--items"
+        template = self._branch_template(node.branch, f"{path}.each")
+        each = _task(items, template, f"{fan_out}.Succeeded", prefix=f"{internal}.{{{{item}}}}.")
+        each["withParam"] = f"{{{{tasks.{fan_out}.outputs.parameters.indices}}}}"
+        join = f"{items}.Succeeded || {items}.Failed || {items}.Skipped"
+        return [self._decide_task(fan_out, internal, depends), each, _task(base, STEP, join, step=internal)]
+
+    def _conditional_tasks(self, node: Node, base: str, internal: str, path: str, depends: str
+                           ) -> list[dict[str, Any]]:
+        choose = f"{base}--choose"
+        branches = list(node.branches.items()) + ([("default", node.default)] if node.default is not None else [])
+        keys = unique_names([key for key, _ in branches], set(), 12)
+        tasks = [self._decide_task(choose, internal, depends)]
+        for index, (key, graph) in enumerate(branches):
+            assert graph is not None
+            template = self._branch_template(graph, f"{path}.{key}")
+            task = _task(f"{base}--{keys[key]}", template, f"{choose}.Succeeded",
+                         prefix=f"{internal}.{quote_step_path(key)}.")
+            task["when"] = f"{{{{tasks.{choose}.outputs.parameters.branch_index}}}} == {index}"
+            tasks.append(task)
+        join = " && ".join(f"({t['name']}.Succeeded || {t['name']}.Failed || {t['name']}.Skipped)" for t in tasks[1:])
+        return [*tasks, _task(base, STEP, join, step=internal)]
+
+    def _loop_tasks(self, node: Node, base: str, internal: str, path: str, depends: str) -> list[dict[str, Any]]:
+        assert node.branch is not None
+        template = self._loop_template(node.branch, path)
+        loop = _task(f"{base}--loop", template, depends)
+        loop["arguments"] = {"parameters": [{"name": "loop", "value": internal}, {"name": "index", "value": "0"}]}
+        join = f"{base}--loop.Succeeded || {base}--loop.Failed"
+        return [loop, _task(base, STEP, join, step=internal)]
+
+    def _decide_task(self, name: str, internal: str, depends: str) -> dict[str, Any]:
+        self._decide_template()
+        return _task(name, DECIDE, depends, step=internal)
+
+    def _decide_template(self) -> None:
+        if DECIDE not in self.templates:
+            template = self._container_template(DECIDE, ["--step", "{{inputs.parameters.step}}", "--decide",
+                                                         "--decision-dir", DECISION_DIR], inputs=["step"])
+            template["outputs"] = {"parameters": [
+                {"name": key, "valueFrom": {"path": f"{DECISION_DIR}/{key}", "default": default}}
+                for key, default in DECISION_OUTPUTS.items()]}
+            self._reorder_outputs(template)
+
+    # -- templates ---------------------------------------------------------------------------
+
+    def _branch_template(self, graph: Graph, path: str) -> str:
+        name = self.branch_names[path]
+        if name not in self.templates:
+            self.templates[name] = {}  # reserve the position: parents before children
+            tasks = self.tasks(graph, PREFIX, f"{path}.", [])
+            self.templates[name] = {"name": name, "inputs": {"parameters": [{"name": "prefix"}]},
+                                    "dag": {"tasks": tasks}}
+        return name
+
+    def _loop_template(self, body: Graph, path: str) -> str:
+        name = self.branch_names[f"{path}.loop"]
+        if name not in self.templates:
+            self.templates[name] = {}
+            body_template = self._branch_template(body, f"{path}.body")
+            self._decide_template()
+            check = _task("check", DECIDE, "body.Succeeded", step="{{inputs.parameters.loop}}")
+            again = _task("next", name, "check.Succeeded")
+            again["when"] = "{{tasks.check.outputs.parameters.again}} == true"
+            again["arguments"] = {"parameters": [{"name": "loop", "value": "{{inputs.parameters.loop}}"},
+                                                 {"name": "index", "value": "{{tasks.check.outputs.parameters.next}}"}]}
+            body_task = _task("body", body_template, "",
+                              prefix="{{inputs.parameters.loop}}.{{inputs.parameters.index}}.")
+            self.templates[name] = {"name": name,
+                                    "inputs": {"parameters": [{"name": "loop"}, {"name": "index"}]},
+                                    "dag": {"tasks": [body_task, check, again]}}
+        return name
+
+    def _step_template(self, task: TaskSpec, path: str) -> str:
+        override_key = task.overrides.get("argo", "")
+        secrets = tuple(sorted(set(task.secrets)))
+        retry = (task.max_attempts, task.backoff_seconds, task.backoff_factor) if task.max_attempts > 1 else ()
+        key = (override_key, secrets, retry)
+        if key in self.step_templates:
+            return self.step_templates[key]
+        parts = [STEP] + ([slug(override_key, 20)] if override_key else []) + (
+            [f"retry{task.max_attempts}"] if retry else []) + ([short_hash(",".join(secrets))] if secrets else [])
+        name = "-".join(parts)
+        if retry and (task.backoff_seconds, task.backoff_factor) != (0.0, 2.0):
+            name += "-" + short_hash(repr(retry))
+        pod = self.settings.pod
+        if override_key:
+            if override_key not in self.settings.overrides:
+                known = ", ".join(sorted(self.settings.overrides)) or "none"
+                raise ConfigError(f"Step {path!r} asks for Argo override {override_key!r}, which the config does not "
+                                  f"define under pipeline-executor.config.overrides (defined: {known}).")
+            pod = pod.overridden(kube._mapping(self.settings.overrides[override_key], f"overrides.{override_key}"),
+                                 f"pipeline-executor.config.overrides.{override_key}")
+        env = kube.secret_env(list(secrets), pod, f"Step {path!r}")
+        template = self._container_template(name, ["--step", "{{inputs.parameters.step}}", "--one-attempt"],
+                                            inputs=["step"], pod=pod, env=env)
+        if retry:
+            template["retryStrategy"] = _retry_strategy(task, path)
+            self._reorder_outputs(template)
+        self.step_templates[key] = name
+        return name
+
+    def _container_template(self, name: str, args: list[str], inputs: list[str] | None = None,
+                            pod: kube.PodSettings | None = None, env: list[dict[str, Any]] | None = None
+                            ) -> dict[str, Any]:
+        pod = pod or self.settings.pod
+        template: dict[str, Any] = {"name": name}
+        if inputs:
+            template["inputs"] = {"parameters": [{"name": item} for item in inputs]}
+        if pod.service_account and pod.service_account != self.settings.pod.service_account:
+            template["serviceAccountName"] = pod.service_account
+        if pod.node_selector:
+            template["nodeSelector"] = dict(sorted(pod.node_selector.items()))
+        if pod.tolerations:
+            template["tolerations"] = pod.tolerations
+        if pod.active_deadline_seconds:
+            template["activeDeadlineSeconds"] = pod.active_deadline_seconds
+        template["container"] = kube.container("main", pod, [*args, *RUN_ID_ARGS], env or [])
+        self.templates[name] = template
+        return template
+
+    @staticmethod
+    def _reorder_outputs(template: dict[str, Any]) -> None:
+        """Keep the container last in a template, after inputs, outputs and retryStrategy."""
+        template["container"] = template.pop("container")
+
+
+def _retry_strategy(task: TaskSpec, path: str) -> dict[str, Any]:
+    strategy: dict[str, Any] = {"limit": task.max_attempts - 1, "retryPolicy": "Always"}
+    if task.backoff_seconds:
+        factor = task.backoff_factor
+        if factor != int(factor):
+            raise DefinitionError(f"Step {path!r}: Argo's retry backoff factor must be a whole number, got {factor}.")
+        strategy["backoff"] = {"duration": f"{task.backoff_seconds:g}s", "factor": int(factor)}
+    return strategy
+
+
+def _task(name: str, template: str, depends: str, step: str | None = None, prefix: str | None = None
+          ) -> dict[str, Any]:
+    task: dict[str, Any] = {"name": name, "template": template}
+    if depends:
+        task["depends"] = depends
+    if step is not None:
+        task["arguments"] = {"parameters": [{"name": "step", "value": step}]}
+    if prefix is not None:
+        task["arguments"] = {"parameters": [{"name": "prefix", "value": prefix}]}
+    return task
+
+
+def _any(terms: list[str]) -> str:
+    unique = list(dict.fromkeys(terms))
+    return " || ".join(unique)
+
+
+def _branch_paths(graph: Graph, prefix: str) -> list[str]:
+    """Static paths of every branch graph (and loop template) in the definition, parents first."""
+    paths: list[str] = []
+    for name, node in graph.nodes.items():
+        if node.type == "map":
+            assert node.branch is not None
+            paths.append(f"{prefix}{name}.each")
+            paths += _branch_paths(node.branch, f"{prefix}{name}.each.")
+        elif node.type == "loop":
+            assert node.branch is not None
+            paths += [f"{prefix}{name}.loop", f"{prefix}{name}.body"]
+            paths += _branch_paths(node.branch, f"{prefix}{name}.body.")
+        elif node.type in ("parallel", "conditional"):
+            branches = dict(node.branches)
+            if node.default is not None:
+                branches["default"] = node.default
+            for key, branch in branches.items():
+                paths.append(f"{prefix}{name}.{key}")
+                paths += _branch_paths(branch, f"{prefix}{name}.{key}.")
+    return paths
+
+
+def _topological(graph: Graph) -> list[str]:
+    order: list[str] = []
+    seen: set[str] = set()
+    stack: list[tuple[str, bool]] = [(name, False) for name in reversed(list(graph.nodes))]
+    while stack:  # iterative: a 5,000-step chain is deeper than Python's recursion limit
+        name, done = stack.pop()
+        if done:
+            order.append(name)
+            continue
+        if name in seen:
+            continue
+        seen.add(name)
+        stack.append((name, True))
+        node = graph.nodes[name]
+        for target in (node.on_failure, node.next):
+            if target is not None and target not in seen:
+                stack.append((target, False))
+    return list(reversed(order))

@@ -1,0 +1,125 @@
+"""The k8s target: a ``batch/v1`` Job (or CronJob) whose single pod runs the whole definition.
+
+A pipeline runs with the local scheduler inside that pod, so users without Argo can run
+it on any cluster. The pod resumes a run when Kubernetes starts it again (backoffLimit):
+steps that succeeded are skipped. Each Job gets its own run id at run time, from its name
+and uid, so every execution of a CronJob is a new run (runnable 0.50 reused one id).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from runnable.compiler import kube
+from runnable.ir.errors import ConfigError
+from runnable.ir.model import Definition
+
+_JOB_SPEC_KEYS = {"activeDeadlineSeconds", "backoffLimit", "ttlSecondsAfterFinished", "template", "selector"}
+_TEMPLATE_KEYS = {"metadata", "spec"}
+_POD_KEYS = {"activeDeadlineSeconds", "nodeSelector", "tolerations", "volumes", "serviceAccountName", "restartPolicy",
+             "container"}
+_CONTAINER_KEYS = {"image", "env", "imagePullPolicy", "resources", "volumeMounts"}
+RUN_ID_ARGS = ["--run-id", "$(RUNNABLE_JOB_NAME)-$(RUNNABLE_JOB_UID)"]
+
+
+def executor_config(config: Any, kind: str) -> dict[str, Any]:
+    """The k8s-job section for this definition: its own executor's, else the other executor's."""
+    if config is None:
+        return {}
+    own = config.executor_for(kind)
+    if own.type == "k8s-job":
+        return dict(own.config)
+    other = config.executor_for("pipeline" if kind == "job" else "job")
+    return dict(other.config) if other.type == "k8s-job" else {}
+
+
+def settings_from(raw: dict[str, Any], image_flag: str = "") -> tuple[kube.PodSettings, dict[str, Any]]:
+    """PodSettings and the Job-level fields of runnable's ``jobSpec`` config, checked key by key."""
+    where = "job-executor.config.jobSpec"
+    job_spec = kube._mapping(raw.get("jobSpec") or {}, where)
+    kube._only_keys(job_spec, _JOB_SPEC_KEYS, where)
+    template = kube._mapping(job_spec.get("template") or {}, f"{where}.template")
+    kube._only_keys(template, _TEMPLATE_KEYS, f"{where}.template")
+    pod = kube._mapping(template.get("spec") or {}, f"{where}.template.spec")
+    kube._only_keys(pod, _POD_KEYS, f"{where}.template.spec")
+    container = kube._mapping(pod.get("container") or {}, f"{where}.template.spec.container")
+    kube._only_keys(container, _CONTAINER_KEYS, f"{where}.template.spec.container")
+    settings = kube.read_settings({**container, **{k: pod[k] for k in ("nodeSelector", "tolerations",
+                                                                          "serviceAccountName",
+                                                                          "activeDeadlineSeconds") if k in pod}},
+                                  f"{where}.template.spec", image_flag)
+    settings.namespace = str(raw.get("namespace") or "")
+    settings.pvc = str(raw.get("pvc_claim_name") or kube.DEFAULT_PVC)
+    settings.secret_name = str(raw.get("secret_from_k8s") or "")
+    settings.volumes = kube._list(pod.get("volumes") or [], f"{where}.template.spec.volumes")
+    meta = kube._mapping(template.get("metadata") or {}, f"{where}.template.metadata")
+    settings.labels = {str(k): str(v) for k, v in kube._mapping(meta.get("labels") or {}, where).items()}
+    settings.annotations = {str(k): str(v) for k, v in kube._mapping(meta.get("annotations") or {}, where).items()}
+    restart = pod.get("restartPolicy", "Never")
+    if restart not in ("Never", "OnFailure"):
+        raise ConfigError(f"{where}.template.spec.restartPolicy must be Never or OnFailure for a Job, got {restart!r}.")
+    job_fields: dict[str, Any] = {"restartPolicy": restart}
+    for key in ("activeDeadlineSeconds", "backoffLimit", "ttlSecondsAfterFinished"):
+        if key in job_spec:
+            value = job_spec[key]
+            if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+                raise ConfigError(f"{where}.{key} must be a whole number, got {value!r}.")
+            job_fields[key] = value
+    return settings, job_fields
+
+
+def render(definition: Definition, config: Any = None, image: str = "", source: str = "") -> list[dict[str, Any]]:
+    """The target's objects: the IR ConfigMap, then the Job or CronJob that runs it."""
+    raw = executor_config(config, definition.kind)
+    settings, job_fields = settings_from(raw, image)
+    name = kube.base_name(definition, source)
+    ir_text, ir_hash = kube.ir_identity(definition)
+    config_map = kube.ir_config_map(ir_text, ir_hash, config, name, settings)
+    job_spec = _job_spec(definition, name, settings, job_fields, config_map["metadata"]["name"])
+    schedule = raw.get("schedule")
+    if schedule:
+        workload = {
+            "apiVersion": "batch/v1",
+            "kind": "CronJob",
+            "metadata": kube.metadata(name[:52].rstrip("-"), name, settings, ir_hash),
+            "spec": {
+                "schedule": str(schedule),
+                "concurrencyPolicy": "Forbid",
+                "jobTemplate": {"metadata": {"labels": kube.object_labels(name)}, "spec": job_spec},
+            },
+        }
+        if raw.get("timezone"):
+            workload["spec"]["timeZone"] = str(raw["timezone"])
+    else:
+        workload = {"apiVersion": "batch/v1", "kind": "Job", "metadata": kube.metadata(name, name, settings, ir_hash),
+                    "spec": job_spec}
+    return [config_map, workload]
+
+
+def _job_spec(definition: Definition, app: str, settings: kube.PodSettings, job_fields: dict[str, Any],
+              config_map_name: str) -> dict[str, Any]:
+    env = [
+        {"name": "RUNNABLE_JOB_NAME", "valueFrom": {"fieldRef": {"fieldPath": "metadata.labels['job-name']"}}},
+        {"name": "RUNNABLE_JOB_UID", "valueFrom": {"fieldRef": {"fieldPath": "metadata.labels['controller-uid']"}}},
+        *kube.secret_env(kube.definition_secrets(definition), settings, f"{definition.kind} {definition.name!r}"),
+    ]
+    pod: dict[str, Any] = {"restartPolicy": job_fields["restartPolicy"]}
+    if settings.service_account:
+        pod["serviceAccountName"] = settings.service_account
+    if settings.active_deadline_seconds:
+        pod["activeDeadlineSeconds"] = settings.active_deadline_seconds
+    if settings.node_selector:
+        pod["nodeSelector"] = dict(sorted(settings.node_selector.items()))
+    if settings.tolerations:
+        pod["tolerations"] = settings.tolerations
+    pod["containers"] = [kube.container("main", settings, ["--all", *RUN_ID_ARGS], env)]
+    pod["volumes"] = kube.volumes(config_map_name, settings)
+    spec: dict[str, Any] = {key: job_fields[key] for key in ("activeDeadlineSeconds", "backoffLimit",
+                                                               "ttlSecondsAfterFinished") if key in job_fields}
+    spec.setdefault("backoffLimit", 2)
+    spec["template"] = {"metadata": {"labels": dict(sorted({**kube.object_labels(app),
+                                                            **settings.labels}.items()))},
+                        "spec": pod}
+    if settings.annotations:
+        spec["template"]["metadata"]["annotations"] = dict(sorted(settings.annotations.items()))
+    return spec

@@ -1,0 +1,297 @@
+"""What the Kubernetes Job and Argo targets share: the pod's container, its mounts and the IR ConfigMap.
+
+Every pod runs ``runnable execute-step`` on the IR, which reaches it in a ConfigMap named
+after its content (``runnable-<name>-<hash>``): two versions of a pipeline never share
+one, and a GitOps folder names exactly the version it runs. The run-log store and the
+catalog live on one PersistentVolumeClaim, each under its own sub-path.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Any
+
+from runnable.compiler.names import slug
+from runnable.ir.errors import ConfigError, DefinitionError
+from runnable.ir.model import Definition, Node
+from runnable.ir.record import Record, factory
+from runnable.ir.serialize import canonical_json, sha256_hex
+
+IR_DIR = "/runnable/ir"
+IR_FILE = f"{IR_DIR}/ir.json"
+CONFIG_FILE = f"{IR_DIR}/config.json"
+RUN_LOG_DIR = "/runnable/run-logs"
+CATALOG_DIR = "/runnable/catalog"
+IR_VOLUME = "runnable-ir"
+STORE_VOLUME = "runnable-store"
+DEFAULT_IMAGE = "runnable-project:latest"
+DEFAULT_PVC = "runnable"
+MANAGED_BY = "runnable"
+HASH_ANNOTATION = "runnable/ir-hash"
+SOURCE_ANNOTATION = "runnable/source"
+# Requests and limits are always set: a pod without them is unschedulable under most quotas.
+DEFAULT_RESOURCES = {"requests": {"cpu": "250m", "memory": "256Mi"}, "limits": {"cpu": "1", "memory": "1Gi"}}
+_GPU = "nvidia.com/gpu"
+
+
+class PodSettings(Record):
+    """Everything a target needs to know about the pods it renders, already checked."""
+
+    image: str = DEFAULT_IMAGE
+    image_pull_policy: str = "IfNotPresent"
+    namespace: str = ""
+    pvc: str = DEFAULT_PVC
+    secret_name: str = ""
+    service_account: str = ""
+    resources: dict[str, Any] = factory(dict)
+    env: list[dict[str, Any]] = factory(list)
+    node_selector: dict[str, str] = factory(dict)
+    tolerations: list[dict[str, Any]] = factory(list)
+    volumes: list[dict[str, Any]] = factory(list)
+    volume_mounts: list[dict[str, Any]] = factory(list)
+    active_deadline_seconds: int | None = None
+    labels: dict[str, str] = factory(dict)
+    annotations: dict[str, str] = factory(dict)
+
+    def overridden(self, override: dict[str, Any], where: str) -> "PodSettings":
+        """These settings with a step's override applied (image, resources, env, ...)."""
+        known = {"image", "imagePullPolicy", "resources", "env", "nodeSelector", "tolerations", "serviceAccountName",
+                 "volumeMounts", "activeDeadlineSeconds"}
+        _only_keys(override, known, where)
+        changed = dict(self.__dict__)
+        changed["image"] = _text(override.get("image", self.image), f"{where}.image")
+        changed["image_pull_policy"] = _pull_policy(override.get("imagePullPolicy", self.image_pull_policy), where)
+        if "resources" in override:
+            changed["resources"] = resources(override["resources"], f"{where}.resources")
+        changed["env"] = self.env + env_list(override.get("env", []), f"{where}.env")
+        changed["node_selector"] = {**self.node_selector, **_mapping(override.get("nodeSelector", {}), where)}
+        changed["tolerations"] = self.tolerations + _list(override.get("tolerations", []), f"{where}.tolerations")
+        changed["service_account"] = override.get("serviceAccountName", self.service_account)
+        changed["volume_mounts"] = self.volume_mounts + _list(override.get("volumeMounts", []), where)
+        if "activeDeadlineSeconds" in override:
+            changed["active_deadline_seconds"] = _seconds(override["activeDeadlineSeconds"], where)
+        return PodSettings(**changed)
+
+
+# -- reading the configuration ---------------------------------------------------------------
+
+
+def resources(raw: Any, where: str) -> dict[str, Any]:
+    """requests/limits with runnable's ``gpu`` shorthand; whatever is missing gets our defaults."""
+    raw = _mapping(raw, where)
+    _only_keys(raw, {"requests", "limits"}, where)
+    result: dict[str, Any] = {}
+    for part in ("requests", "limits"):
+        given = {**DEFAULT_RESOURCES[part], **_mapping(raw.get(part) or {}, f"{where}.{part}")}
+        if "gpu" in given:
+            given[_GPU] = given.pop("gpu")
+        result[part] = {key: _quantity(value, f"{where}.{part}.{key}") for key, value in sorted(given.items())}
+    if _GPU in result["limits"] and _GPU not in result["requests"]:
+        result["requests"][_GPU] = result["limits"][_GPU]
+    return result
+
+
+def env_list(raw: Any, where: str) -> list[dict[str, Any]]:
+    """A container env list from a list of {name, value} or a mapping; values become strings."""
+    if isinstance(raw, dict):
+        raw = [{"name": str(k), "value": v} for k, v in sorted(raw.items())]
+    result = []
+    for index, item in enumerate(_list(raw, where)):
+        if not isinstance(item, dict) or not isinstance(item.get("name"), str) or not item["name"]:
+            raise ConfigError(f"{where}[{index}] must be a mapping with a 'name'.")
+        if "valueFrom" in item:
+            result.append({"name": item["name"], "valueFrom": item["valueFrom"]})
+        else:
+            result.append({"name": item["name"], "value": _scalar_text(item.get("value", ""))})
+    return result
+
+
+def _quantity(value: Any, where: str) -> str | int:
+    if isinstance(value, bool) or not isinstance(value, (str, int, float)):
+        raise ConfigError(f"{where} must be a quantity such as 500m, 2 or 1Gi, got {value!r}.")
+    return str(value) if not isinstance(value, int) else value
+
+
+def _pull_policy(value: Any, where: str) -> str:
+    if value not in ("Always", "IfNotPresent", "Never"):
+        raise ConfigError(f"{where}.imagePullPolicy must be Always, IfNotPresent or Never, got {value!r}.")
+    return str(value)
+
+
+def _seconds(value: Any, where: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ConfigError(f"{where}: activeDeadlineSeconds must be a whole number of seconds, got {value!r}.")
+    return value
+
+
+def _text(value: Any, where: str) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise ConfigError(f"{where} must be a non-empty string, got {value!r}.")
+    return value
+
+
+def _scalar_text(value: Any) -> str:
+    return json.dumps(value) if isinstance(value, (bool, list, dict)) or value is None else str(value)
+
+
+def _mapping(value: Any, where: str) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise ConfigError(f"{where} must be a mapping, got {type(value).__name__}.")
+    return value
+
+
+def _list(value: Any, where: str) -> list[Any]:
+    if not isinstance(value, list):
+        raise ConfigError(f"{where} must be a list, got {type(value).__name__}.")
+    return value
+
+
+def _only_keys(raw: dict[str, Any], known: set[str], where: str) -> None:
+    from runnable.ir.errors import closest
+
+    for key in raw:
+        if key not in known:
+            raise ConfigError(f"{where} has no key {key!r}; valid: {', '.join(sorted(known))}.{closest(str(key), known)}")
+
+
+def read_settings(raw: dict[str, Any], where: str, image_flag: str = "") -> PodSettings:
+    """PodSettings from the container-level keys of a config (Argo's ``defaults``, a Job's container)."""
+    settings = PodSettings()
+    override = {k: v for k, v in raw.items() if k in ("image", "imagePullPolicy", "resources", "env", "nodeSelector",
+                                                    "tolerations", "serviceAccountName", "volumeMounts",
+                                                    "activeDeadlineSeconds")}
+    settings = settings.overridden(override, where)
+    if "resources" not in override:
+        settings.resources = resources({}, where)
+    if image_flag:
+        settings.image = image_flag
+    return settings
+
+
+# -- what the pod runs -----------------------------------------------------------------------
+
+
+def runtime_config(config: Any) -> dict[str, Any]:
+    """The configuration inside the pods: local execution, stores on the mounted volume."""
+    catalog: dict[str, Any] = {"type": "file-system", "config": {"catalog_location": CATALOG_DIR}}
+    if config is not None:
+        section = config["catalog"]
+        if section.type == "do-nothing":
+            catalog = {"type": "do-nothing", "config": {}}
+        if "compute_data_folder" in section.config:
+            catalog["config"]["compute_data_folder"] = section.config["compute_data_folder"]
+    return {
+        "pipeline-executor": {"type": "local", "config": {}},
+        "job-executor": {"type": "local", "config": {}},
+        "run-log-store": {"type": "file-system", "config": {"log_folder": RUN_LOG_DIR}},
+        "catalog": catalog,
+        "secrets": {"type": "env-secrets", "config": {}},
+    }
+
+
+def ir_identity(definition: Definition) -> tuple[str, str]:
+    """The IR as the pods read it (compact canonical JSON) and its content hash, computed once."""
+    text = canonical_json(definition.to_dict())
+    return text, sha256_hex(text)
+
+
+def ir_config_map(ir_text: str, ir_hash: str, config: Any, base_name: str, settings: PodSettings) -> dict[str, Any]:
+    """The IR and the pods' configuration, in a ConfigMap named after their content."""
+    config_text = json.dumps(runtime_config(config), sort_keys=True, indent=1) + "\n"
+    digest = hashlib.sha256((ir_text + "\0" + config_text).encode()).hexdigest()[:10]
+    name = f"{base_name[:40].rstrip('-')}-ir-{digest}"
+    return {
+        "apiVersion": "v1",
+        "kind": "ConfigMap",
+        "metadata": metadata(name, base_name, settings, ir_hash, {"app.kubernetes.io/component": "definition"}),
+        "data": {"config.json": config_text, "ir.json": ir_text},
+    }
+
+
+def metadata(name: str, app: str, settings: PodSettings, ir_hash: str,
+             labels: dict[str, str] | None = None, generate: bool = False) -> dict[str, Any]:
+    """An object's metadata: its name, our labels and the IR hash it was rendered from."""
+    result: dict[str, Any] = {"generateName" if generate else "name": name}
+    if settings.namespace:
+        result["namespace"] = settings.namespace
+    result["labels"] = dict(sorted({**object_labels(app), **(labels or {}), **settings.labels}.items()))
+    result["annotations"] = dict(sorted({HASH_ANNOTATION: f"sha256:{ir_hash}",
+                                         **settings.annotations}.items()))
+    return result
+
+
+def object_labels(app: str) -> dict[str, str]:
+    return {"app.kubernetes.io/managed-by": MANAGED_BY, "app.kubernetes.io/name": app}
+
+
+def base_name(definition: Definition, source: str = "") -> str:
+    """The definition's name for Kubernetes objects: its own name, else its file's."""
+    import os
+
+    stem = os.path.splitext(os.path.basename(source.split(":")[0]))[0] if source else ""
+    return slug(definition.name or stem or "runnable", 40)
+
+
+def volumes(config_map_name: str, settings: PodSettings) -> list[dict[str, Any]]:
+    own = [
+        {"name": IR_VOLUME, "configMap": {"name": config_map_name}},
+        {"name": STORE_VOLUME, "persistentVolumeClaim": {"claimName": settings.pvc}},
+    ]
+    return own + settings.volumes
+
+
+def volume_mounts(settings: PodSettings) -> list[dict[str, Any]]:
+    own = [
+        {"name": IR_VOLUME, "mountPath": IR_DIR, "readOnly": True},
+        {"name": STORE_VOLUME, "mountPath": RUN_LOG_DIR, "subPath": "run-logs"},
+        {"name": STORE_VOLUME, "mountPath": CATALOG_DIR, "subPath": "catalog"},
+    ]
+    return own + settings.volume_mounts
+
+
+def secret_env(names: list[str], settings: PodSettings, where: str) -> list[dict[str, Any]]:
+    """Secrets as references to one Kubernetes Secret: the manifest never holds a value."""
+    if not names:
+        return []
+    if not settings.secret_name:
+        raise DefinitionError(
+            f"{where} uses secrets {', '.join(sorted(names))}; name the Kubernetes Secret that holds them with "
+            "'secret_from_k8s' in the executor's config."
+        )
+    return [{"name": name, "valueFrom": {"secretKeyRef": {"name": settings.secret_name, "key": name}}}
+            for name in sorted(set(names))]
+
+
+def all_secrets(node: Node) -> set[str]:
+    found = set(node.task.secrets) if node.task else set()
+    for graph in node.graphs().values():
+        for inner in graph.nodes.values():
+            found |= all_secrets(inner)
+    return found
+
+
+def definition_secrets(definition: Definition) -> list[str]:
+    if definition.kind == "job":
+        assert definition.job is not None
+        return sorted(definition.job.secrets)
+    assert definition.graph is not None
+    found: set[str] = set()
+    for node in definition.graph.nodes.values():
+        found |= all_secrets(node)
+    return sorted(found)
+
+
+def container(name: str, settings: PodSettings, args: list[str], extra_env: list[dict[str, Any]]) -> dict[str, Any]:
+    """The one container shape every pod of both targets runs."""
+    result: dict[str, Any] = {
+        "name": name,
+        "image": settings.image,
+        "imagePullPolicy": settings.image_pull_policy,
+        "command": ["runnable", "execute-step", IR_FILE, "-c", CONFIG_FILE],
+        "args": args,
+        "env": [{"name": "HOME", "value": "/tmp"}, *settings.env, *extra_env],
+        "resources": settings.resources,
+        "volumeMounts": volume_mounts(settings),
+    }
+    return result
