@@ -1,15 +1,18 @@
 #!/usr/bin/env bash
-# Create the two git-ignored venvs the benchmarks compare:
+# Create the git-ignored venvs the benchmarks compare:
 #   bench/.venv-ours      this checkout, installed the way users install it (not editable:
 #                         an editable install adds an import hook to every interpreter start)
 #   bench/.venv-baseline  the published baseline, runnable==0.50.0 (created once)
+#   bench/.venv-hera      hera, the Python SDK for Argo Workflows, for bench_argo.py (created once)
 set -euo pipefail
 
 BENCH_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 REPO_DIR="$(cd "$BENCH_DIR/.." && pwd)"
 VENV="$BENCH_DIR/.venv-baseline"
 OURS="$BENCH_DIR/.venv-ours"
+HERA="$BENCH_DIR/.venv-hera"
 BASELINE_SPEC="runnable==0.50.0"
+HERA_VERSION="7.1.0"
 
 # Resolve a real interpreter binary: version-manager shims add a process
 # hop per call and would skew the whole-process timings.
@@ -25,11 +28,12 @@ pick_python() {
     return 1
 }
 
+# installed_version VENV PACKAGE
 # -I and cd /: the repository root holds our own runnable (and its egg-info),
 # which would otherwise shadow the installed baseline.
 installed_version() {
-    (cd / && "$VENV/bin/python" -I -c \
-        'import importlib.metadata as m; print(m.version("runnable"))' 2>/dev/null) || true
+    (cd / && "$1/bin/python" -I -c \
+        'import importlib.metadata as m, sys; print(m.version(sys.argv[1]))' "$2" 2>/dev/null) || true
 }
 
 PY="$(pick_python)"
@@ -40,11 +44,20 @@ PY="$(pick_python)"
 "$OURS/bin/python" -m pip install --quiet --disable-pip-version-check --force-reinstall --no-deps "$REPO_DIR"
 echo "ours installed from $REPO_DIR -> $OURS"
 
-if [ "$(installed_version)" = "0.50.0" ]; then
+if [ "$(installed_version "$VENV" runnable)" = "0.50.0" ]; then
     echo "baseline already installed: $VENV ($BASELINE_SPEC)"
-    exit 0
+else
+    echo "creating $VENV with $PY"
+    "$PY" -m venv "$VENV"
+    "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check "$BASELINE_SPEC"
+    echo "installed: $(installed_version "$VENV" runnable) -> $VENV"
 fi
-echo "creating $VENV with $PY"
-"$PY" -m venv "$VENV"
-"$VENV/bin/python" -m pip install --quiet --disable-pip-version-check "$BASELINE_SPEC"
-echo "installed: $(installed_version) -> $VENV"
+
+if [ "$(installed_version "$HERA" hera)" = "$HERA_VERSION" ]; then
+    echo "hera already installed: $HERA (hera==$HERA_VERSION)"
+else
+    echo "creating $HERA with $PY"
+    "$PY" -m venv "$HERA"
+    "$HERA/bin/python" -m pip install --quiet --disable-pip-version-check "hera==$HERA_VERSION"
+    echo "installed: hera $(installed_version "$HERA" hera) -> $HERA"
+fi

@@ -252,6 +252,18 @@ def substitute(value: Any, scope: Mapping[str, str], must: Must = _never) -> Any
     return value
 
 
+def _strings(value: Any) -> Iterable[str]:
+    """Every string inside nested lists and maps."""
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, list):
+        for item in value:
+            yield from _strings(item)
+    elif isinstance(value, dict):
+        for item in value.values():
+            yield from _strings(item)
+
+
 def _require_resolved(value: Any) -> None:
     """Raise on any tag left in ``value``: a command must never reach a container with ``{{...}}`` in it."""
     substitute(value, {}, _always)
@@ -847,6 +859,7 @@ class _Run:
         self.namespace = metadata.get("namespace") or "default"
         self.arguments = self._workflow_arguments(spec, parameters)
         self.globals = self._globals(spec, metadata)
+        self._check_template_names()
 
     # ---- set-up
 
@@ -858,6 +871,16 @@ class _Run:
                 raise HarnessError(f"two templates are named {template['name']!r}")
             templates[template["name"]] = template
         return templates
+
+    def _check_template_names(self) -> None:
+        """Every template the workflow names must exist, as Argo checks on submission."""
+        named = [("spec.entrypoint", self.spec.get("entrypoint")), ("spec.onExit", self.spec.get("onExit"))]
+        for template in self.templates.values():
+            for task in (template.get("dag") or {}).get("tasks") or []:
+                named.append((f"task {task.get('name')!r} of {template['name']!r}", task.get("template")))
+        for where, name in named:
+            if name and name not in self.templates:
+                raise HarnessError(f"{where} names template {name!r}, which does not exist")
 
     @staticmethod
     def _workflow_arguments(spec: dict[str, Any], given: dict[str, str]) -> dict[str, str]:
@@ -1098,12 +1121,13 @@ class _Run:
         env = self._env(container, self._fields(node, pod_name, template))
         pod_dir = self.options.tmp / "pods" / f"{len(self.pods)}-{pod_name}"
         outputs = (template.get("outputs") or {}).get("parameters") or []
+        paths = [param["valueFrom"]["path"] for param in outputs if (param.get("valueFrom") or {}).get("path")]
         deadline = template.get("activeDeadlineSeconds")
         return _PodSpec(name=pod_name, image=image, env=env, working_dir=container.get("workingDir"),
                         command=[_expand_vars(_text(part), env) for part in container.get("command") or []],
                         args=[_expand_vars(_text(part), env) for part in container.get("args") or []],
                         mounts=self._mounts(template, container, pod_dir, env),
-                        output_paths=[p["valueFrom"]["path"] for p in outputs if (p.get("valueFrom") or {}).get("path")],
+                        output_paths=paths,
                         deadline=float(deadline) if deadline is not None else None)
 
     def _fields(self, node: _Node, pod_name: str, template: dict[str, Any]) -> dict[str, str]:
@@ -1239,7 +1263,8 @@ class _Run:
             if not data and not source.get("optional"):
                 raise HarnessError(f"no secret named {source['secretName']!r} was supplied")
             folder = pod_dir / "secret" / name
-            _write_keys(folder, data, source.get("items"), source.get("defaultMode"), f"Secret {source['secretName']!r}")
+            _write_keys(folder, data, source.get("items"), source.get("defaultMode"),
+                        f"Secret {source['secretName']!r}")
             return folder, True, "secret"
         if "hostPath" in volume:
             return Path(volume["hostPath"]["path"]), False, "hostPath"
@@ -1417,6 +1442,8 @@ class _DagRun:
                 raise HarnessError(f"DAG {template['name']!r} has two tasks named {task['name']!r}")
             self.tasks[task["name"]] = task
         self.logic = {name: self._depends(task) for name, task in self.tasks.items()}
+        for name in self.tasks:
+            self._check_task_references(name)
         self.fail_fast = dag.get("failFast") is not False
         self.targets = dag["target"].split() if dag.get("target") else self._leaves()
         self.visited: set[str] = set()
@@ -1442,6 +1469,18 @@ class _DagRun:
             if name not in self.tasks:
                 raise HarnessError(f"task {task['name']!r} depends on {name!r}, which is not a task of this DAG")
         return tree
+
+    def _check_task_references(self, task: str) -> None:
+        """No cycles, and a task may only use ``tasks.T.*`` of its ancestors, as Argo's validation requires."""
+        ancestors = self._ancestors(task)
+        if task in ancestors:
+            raise HarnessError(f"DAG {self.template['name']!r}: task {task!r} depends on itself")
+        for text in _strings(self.tasks[task]):
+            for match in _TAG.finditer(text):
+                parts = match.group(1).strip().split(".")
+                if parts[0] == "tasks" and len(parts) > 2 and parts[1] not in ancestors:
+                    raise HarnessError(f"task {task!r} uses {match.group(0)} but {parts[1]!r} is not among the "
+                                       f"tasks it depends on")
 
     def _deps(self, task: str) -> list[str]:
         tree = self.logic[task]

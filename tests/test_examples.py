@@ -144,6 +144,31 @@ def test_golden_compose(example: str, project: Path) -> None:
     _golden(_golden_dir(example) / "compose" / "docker-compose.yaml", text)
 
 
+MANIFEST_CONFIGS = {"k8s": "examples/11-jobs/k8s-job.yaml", "argo": "examples/configs/argo-config.yaml"}
+
+
+@pytest.mark.parametrize("target", sorted(MANIFEST_CONFIGS))
+@pytest.mark.parametrize("example", EXAMPLES)
+def test_golden_manifests(example: str, target: str, project: Path) -> None:
+    """k8s and argo for every example: validated by the renderer, byte-stable, golden, and --check clean."""
+    args = ["compile", example, "--target", target, "-c", MANIFEST_CONFIGS[target], "-o", f"deploy/{target}"]
+    first = cli(args, project)
+    assert first.returncode == 0, first.stderr
+    folder = project / "deploy" / target
+    files = {p.name: p.read_text() for p in sorted(folder.iterdir())}
+    again = cli(args, project)
+    assert again.returncode == 0 and {p.name: p.read_text() for p in sorted(folder.iterdir())} == files
+    check = cli([*args, "--check"], project)
+    assert check.returncode == 0, check.stdout + check.stderr
+    golden = _golden_dir(example) / target
+    for name, text in files.items():
+        _golden(golden / name, text)
+    if os.environ.get("UPDATE_GOLDEN") == "1" and not os.environ.get("CI"):
+        for stale in [p for p in golden.iterdir() if p.name not in files]:
+            stale.unlink()
+    assert sorted(p.name for p in golden.iterdir()) == sorted(files), f"stale files in {golden}"
+
+
 @pytest.mark.parametrize("example", EXAMPLES)
 def test_golden_ir(example: str) -> None:
     result = cli(["compile", example, "--target", "ir"], REPO)

@@ -240,23 +240,27 @@ _COMPILER: _Compiler | None = None
 _ROOTS: dict[str, _Node] = {}
 
 
-def _root(kind: str) -> _Node:
+def _compiler() -> _Compiler:
     global _COMPILER
+    if _COMPILER is None:
+        import gc
+
+        collecting = gc.isenabled()
+        gc.disable()  # reading allocates many long-lived objects; collecting in between only costs time
+        try:
+            _COMPILER = _Compiler(load_definitions())
+        finally:
+            if collecting:
+                gc.enable()
+    return _COMPILER
+
+
+def _root(kind: str) -> _Node:
     node = _ROOTS.get(kind)
     if node is None:
         if kind not in KINDS:
             raise ValueError(f"{kind!r} is not an Argo kind; known: {', '.join(sorted(KINDS))}")
-        import gc
-
-        collecting = gc.isenabled()
-        gc.disable()  # building allocates many long-lived objects; collecting in between only costs time
-        try:
-            if _COMPILER is None:
-                _COMPILER = _Compiler(load_definitions())
-            node = _ROOTS[kind] = _COMPILER.definition(DEFINITION_PREFIX + kind)
-        finally:
-            if collecting:
-                gc.enable()
+        node = _ROOTS[kind] = _compiler().definition(DEFINITION_PREFIX + kind)
     return node
 
 
@@ -275,7 +279,24 @@ def validate(document: dict[str, Any], kind: str | None = None) -> list[tuple[st
 
     ``kind`` defaults to the document's own ``kind``; a value that is not an Argo kind is a ValueError.
     """
-    found = _check(_root(kind or str(document.get("kind"))), document) or []
+    return _errors(_root(kind or str(document.get("kind"))), document)
+
+
+def validate_against(name: str, schema: dict[str, Any], document: Any) -> list[tuple[str, str]]:
+    """Like :func:`validate`, for a schema of the caller's whose ``$ref``s name definitions of the Argo schema.
+
+    The Argo schema holds Kubernetes' own ObjectMeta, so a small object such as a ConfigMap
+    is checked strictly here without the cost of a Kubernetes schema library. ``name``
+    identifies ``schema`` in the per-process cache.
+    """
+    node = _ROOTS.get(f"schema:{name}")
+    if node is None:
+        node = _ROOTS[f"schema:{name}"] = _compiler().schema(schema)
+    return _errors(node, document)
+
+
+def _errors(node: _Node, document: Any) -> list[tuple[str, str]]:
+    found = _check(node, document) or []
     errors = [(error[:0:-1], error[0]) for error in found]
     errors.sort(key=_sort_key)
     return [(path_text(path), message) for path, message in errors]

@@ -78,18 +78,13 @@ def render(definition: Definition, config: Any = None, image: str = "", source: 
     job_spec = _job_spec(definition, name, settings, job_fields, config_map["metadata"]["name"])
     schedule = raw.get("schedule")
     if schedule:
-        workload = {
-            "apiVersion": "batch/v1",
-            "kind": "CronJob",
-            "metadata": kube.metadata(name[:52].rstrip("-"), name, settings, ir_hash),
-            "spec": {
-                "schedule": str(schedule),
-                "concurrencyPolicy": "Forbid",
-                "jobTemplate": {"metadata": {"labels": kube.object_labels(name)}, "spec": job_spec},
-            },
-        }
+        cron: dict[str, Any] = {"schedule": str(schedule)}
         if raw.get("timezone"):
-            workload["spec"]["timeZone"] = str(raw["timezone"])
+            cron["timeZone"] = str(raw["timezone"])
+        cron["concurrencyPolicy"] = "Forbid"  # a run still going is never overtaken by the next
+        cron["jobTemplate"] = {"metadata": {"labels": kube.object_labels(name)}, "spec": job_spec}
+        workload = {"apiVersion": "batch/v1", "kind": "CronJob",
+                    "metadata": kube.metadata(name[:52].rstrip("-"), name, settings, ir_hash), "spec": cron}
     else:
         workload = {"apiVersion": "batch/v1", "kind": "Job", "metadata": kube.metadata(name, name, settings, ir_hash),
                     "spec": job_spec}

@@ -107,10 +107,11 @@ def env_list(raw: Any, where: str) -> list[dict[str, Any]]:
     return result
 
 
-def _quantity(value: Any, where: str) -> str | int:
+def _quantity(value: Any, where: str) -> str:
+    """Quantities are written as strings: Argo's schema types them so (Kubernetes takes both)."""
     if isinstance(value, bool) or not isinstance(value, (str, int, float)):
         raise ConfigError(f"{where} must be a quantity such as 500m, 2 or 1Gi, got {value!r}.")
-    return str(value) if not isinstance(value, int) else value
+    return str(value)
 
 
 def _pull_policy(value: Any, where: str) -> str:

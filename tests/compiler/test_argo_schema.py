@@ -188,8 +188,8 @@ BROKEN = [
     ("Workflow", "spec.podGC.strategy", 1.5, "spec.podGC.strategy", "1.5 is not of type 'string'"),
     ("CronWorkflow", "spec.schedule", "0 1 * * *", "spec", "('schedule' was unexpected)"),
     ("CronWorkflow", "spec.schedules", _DELETE, "spec", "'schedules' is a required property"),
-    ("CronWorkflow", "spec.workflowSpec.templates.1.retryStrategy.backof", {}, "spec.workflowSpec.templates.1.retryStrategy",
-     "'backof'"),
+    ("CronWorkflow", "spec.workflowSpec.templates.1.retryStrategy.backof", {},
+     "spec.workflowSpec.templates.1.retryStrategy", "'backof'"),
     ("WorkflowTemplate", "spec.templates.0.dag.taks", [], "spec.templates.0.dag", "('taks' was unexpected)"),
 ]
 

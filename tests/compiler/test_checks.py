@@ -86,7 +86,8 @@ def workflow() -> dict[str, Any]:
                  "container": {"image": "runnable-project:latest", "command": ["runnable", "execute-step"],
                                "resources": {"requests": {"cpu": "250m"}, "limits": {"memory": "512Mi"}}}},
                 {"name": "fan-out", "steps": [[{"name": "one", "template": "run"}],
-                                              [{"name": "two", "template": "run"}, {"name": "three", "template": "run"}]]},
+                                              [{"name": "two", "template": "run"},
+                                               {"name": "three", "template": "run"}]]},
                 {"name": "exit-handler", "container": {"image": "runnable-project:latest"}},
             ],
         },
@@ -179,7 +180,8 @@ BROKEN: list[tuple[str, Callable[[], dict[str, Any]], str, Any, list[str]]] = [
     ("secret-base64", secret, "data", {"token": "%%%"}, ["Secret/etl-secret: data.token:", "not base64"]),
     # Argo
     ("argo-typo", workflow, "spec.templates.1.retryStrategy.backof", {"duration": "1s"},
-     ["Workflow/etl-: spec.templates.1.retryStrategy: Additional properties are not allowed ('backof' was unexpected)"]),
+     ["Workflow/etl-: spec.templates.1.retryStrategy: "
+      "Additional properties are not allowed ('backof' was unexpected)"]),
     ("argo-dependencies-string", workflow, f"{TASKS}.3.dependencies", "load",
      [f"{TASKS}.3.dependencies: 'load' is not of type 'array'"]),
     ("argo-dangling-template", workflow, f"{TASKS}.1.template", "rnu",
@@ -293,9 +295,10 @@ def test_quantities() -> None:
 
 
 def test_checking_argo_documents_imports_no_schema_library() -> None:
-    """The Argo path must stay fast: no jsonschema, kubernetes_validate or yaml import."""
+    """The Argo path (a Workflow and the ConfigMap of its IR) must stay fast: no jsonschema, kubernetes_validate."""
+    documents = json.dumps(json.dumps([config_map(), workflow()]))
     code = ("import sys, json; from runnable.compiler import checks; "
-            f"assert checks.problems([json.loads({json.dumps(json.dumps(workflow()))})]) == []; "
+            f"assert checks.problems(json.loads({documents})) == []; "
             "print(sorted(m for m in ('jsonschema', 'kubernetes_validate', 'yaml') if m in sys.modules))")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
@@ -326,7 +329,9 @@ def test_validate_path_on_a_folder(tmp_path: Path) -> None:
     _write(tmp_path / "list.yaml", "- a\n- b\n")
     _write(tmp_path / "unknown.yaml", _yaml({"apiVersion": "example.com/v1", "kind": "Widget",
                                              "metadata": {"name": "w"}}))
-    _write(tmp_path / "ir.json", json.dumps({"name": "etl", "graph": {}}))
+    _write(tmp_path / "ir.json", json.dumps({"ir_version": 1, "kind": "pipeline", "graph": {}}))
+    _write(tmp_path / "values.yaml", _yaml({"replicas": 2}))
+    _write(tmp_path / "no-api-version.yaml", _yaml({"kind": "Job", "metadata": {"name": "j"}}))
     _write(tmp_path / "cron.json", json.dumps(cron_workflow(), indent=1))
     _write(tmp_path / "bad.json", '{\n  "kind": "Job",\n  oops\n}')
     _write(tmp_path / "compose" / "docker-compose.yaml", _yaml({"services": {"a": {"image": "x"}}}))
@@ -342,11 +347,11 @@ def test_validate_path_on_a_folder(tmp_path: Path) -> None:
     names = [str(Path(p).relative_to(tmp_path)) for p in report.checked]
     assert names == ["bad.json", "broken.yaml", "compose-bad/docker-compose.yaml", "compose/docker-compose.yaml",
                      "cron.json", "good.yaml", "ir.json", "k/job.yaml", "k/kustomization.yaml", "list.yaml",
-                     "unknown.yaml", "unparsable.yml"]
+                     "no-api-version.yaml", "unknown.yaml", "unparsable.yml", "values.yaml"]
     problems = {(str(Path(where).relative_to(tmp_path)), message) for where, message in report.problems}
     where = {w for w, _ in problems}
     assert where == {"bad.json:3", f"broken.yaml:{broken_line}", "compose-bad/docker-compose.yaml:1",
-                     "k/kustomization.yaml:1", "list.yaml:1", "unparsable.yml:4"}, problems
+                     "k/kustomization.yaml:1", "list.yaml:1", "no-api-version.yaml:1", "unparsable.yml:4"}, problems
     text = "\n".join(f"{w} {m}" for w, m in sorted(problems))
     assert "bad.json:3 not valid JSON" in text
     assert f"broken.yaml:{broken_line} Job/etl-extract: spec.template.spec.restartPolicy" in text
@@ -354,10 +359,12 @@ def test_validate_path_on_a_folder(tmp_path: Path) -> None:
     assert "k/kustomization.yaml:1 Kustomization: resources.1: 'missing.yaml' does not exist" in text
     assert "list.yaml:1 the document is a list, not a mapping" in text
     assert "unparsable.yml:4 not valid YAML" in text
+    assert "no-api-version.yaml:1 Job/j: <root>: needs a string apiVersion and kind" in text
     skipped = sorted((str(Path(w).relative_to(tmp_path)), m) for w, m in report.skipped)
-    assert skipped == [("ir.json:1", "document: not a Kubernetes object (no apiVersion or kind)"),
+    assert skipped == [("ir.json:1", "not a Kubernetes object (no apiVersion or metadata)"),
                        ("unknown.yaml:1", "Widget/w: no schema for kind Widget (example.com/v1) in Kubernetes "
-                                          f"{checks.K8S_VERSION} or Argo Workflows; not checked")]
+                                          f"{checks.K8S_VERSION} or Argo Workflows; not checked"),
+                       ("values.yaml:1", "not a Kubernetes object (no apiVersion or kind)")]
     assert not report.ok
 
 
@@ -383,3 +390,102 @@ def test_validate_path_reports_the_line_of_each_document(tmp_path: Path) -> None
 def test_validate_path_needs_an_existing_path(tmp_path: Path) -> None:
     with pytest.raises(RunnableError, match="does not exist"):
         checks.validate_path(str(tmp_path / "nowhere"))
+
+
+def test_garbled_documents_give_problems_not_exceptions() -> None:
+    """Whatever a document holds, the checks report and never crash."""
+    hypothesis = pytest.importorskip("hypothesis")
+    from hypothesis import strategies as st
+
+    values = st.recursive(st.none() | st.booleans() | st.integers() | st.text(max_size=5)
+                          | st.sampled_from(["run", "extract", "Never", "1Gi", "{{x}}"]),
+                          lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner,
+                                                                                     max_size=3), max_leaves=5)
+    seen = {"cases": 0}
+
+    @hypothesis.settings(max_examples=300, deadline=None, database=None, derandomize=True,
+                         suppress_health_check=list(hypothesis.HealthCheck))
+    @hypothesis.given(st.sampled_from(GOOD), st.data())
+    def check(make: Callable[[], dict[str, Any]], data: Any) -> None:
+        document = make()
+        for _ in range(data.draw(st.integers(1, 3))):
+            places = _places(document)
+            parent, key = data.draw(st.sampled_from(places))
+            parent[key] = data.draw(values)
+        found = checks.problems([document, workflow_template()])
+        assert all(isinstance(problem, str) and problem.count(": ") >= 1 for problem in found)
+        seen["cases"] += 1
+
+    check()
+    assert seen["cases"] >= 300
+
+
+def _places(document: Any) -> list[tuple[Any, Any]]:
+    """(container, key or index) for every value inside ``document``."""
+    found: list[tuple[Any, Any]] = []
+    items = document.items() if isinstance(document, dict) else enumerate(document)
+    for key, value in items:
+        found.append((document, key))
+        if isinstance(value, (dict, list)) and value:
+            found += _places(value)
+    return found
+
+
+CONFIG_MAP_KEYS = ["apiVersion", "kind", "metadata", "data", "binaryData", "immutable", "name", "namespace", "labels",
+                   "annotations", "generateName", "finalizers", "ownerReferences", "managedFields", "uid",
+                   "creationTimestamp", "generation", "apiVersion", "manager", "operation", "fieldsV1", "controller"]
+
+
+def test_the_config_map_schema_agrees_with_kubernetes_validate() -> None:
+    """ConfigMaps skip kubernetes-validate for speed: generated ones must get its verdict from our schema."""
+    hypothesis = pytest.importorskip("hypothesis")
+    from hypothesis import strategies as st
+
+    from runnable.compiler import argo_schema
+
+    kubernetes_validate = checks._kubernetes_validate()  # with its schema files read once
+
+    scalars = (st.booleans() | st.integers(-5, 10 ** 6) | st.floats(allow_nan=False, allow_infinity=False)
+               | st.text(max_size=5) | st.sampled_from(["v1", "ConfigMap", "x", "2024-01-01T00:00:00Z"]))
+    values = st.recursive(scalars, lambda inner: st.lists(inner, max_size=3) | st.dictionaries(
+        st.sampled_from(CONFIG_MAP_KEYS) | st.text(max_size=4), inner, max_size=3), max_leaves=5)
+    base = config_map()
+    base["metadata"].update({"namespace": "ns", "labels": {"a": "b"}, "annotations": {"c": "d"},
+                             "ownerReferences": [{"apiVersion": "v1", "kind": "Pod", "name": "p", "uid": "u"}]})
+    base["immutable"] = True
+    seen = {"cases": 0, "invalid": 0}
+
+    @hypothesis.settings(max_examples=300, deadline=None, database=None, derandomize=True,
+                         suppress_health_check=list(hypothesis.HealthCheck))
+    @hypothesis.given(st.data())
+    def check(data: Any) -> None:
+        document = copy.deepcopy(base)
+        for _ in range(data.draw(st.integers(1, 2))):
+            parent, key = data.draw(st.sampled_from(_places(document)))
+            operation = data.draw(st.sampled_from(["retype", "add-key", "delete-key"]))
+            if operation == "retype":
+                parent[key] = data.draw(values)
+            elif isinstance(parent, dict) and operation == "add-key":
+                parent[data.draw(st.sampled_from(CONFIG_MAP_KEYS) | st.text(min_size=1, max_size=4))] = \
+                    data.draw(values)
+            elif isinstance(parent, dict) and key not in ("apiVersion", "kind"):
+                del parent[key]
+        if not isinstance(document.get("apiVersion"), str) or document.get("kind") != "ConfigMap":
+            return  # kubernetes-validate picks its schema by these two
+        ours = argo_schema.validate_against("ConfigMap", checks.CONFIG_MAP_SCHEMA, document)
+        try:
+            kubernetes_validate.validate(document, checks.K8S_VERSION, strict=True)
+            theirs = None
+        except kubernetes_validate.SchemaNotFoundError:
+            return
+        except kubernetes_validate.ValidationError as error:
+            theirs = ".".join(str(p) for p in error.absolute_path) or argo_schema.ROOT
+        assert bool(ours) == (theirs is not None), (ours, theirs, document)
+        if theirs is not None:
+            assert theirs in {path for path, _ in ours}
+            seen["invalid"] += 1
+        seen["cases"] += 1
+
+    check()
+    print(f"\nConfigMap cases compared with kubernetes-validate: {seen}")
+    assert seen["cases"] >= 150 and seen["invalid"] >= 50
