@@ -186,7 +186,9 @@ validate_again = clock() - again
 # Untimed: the split must follow the command's own path, or it measures something else.
 same = render_manifests(definition, "argo", config, image="", source=source)[1] == files
 phases = {name: t - marks[i][1] for i, (name, t) in enumerate(marks[1:])}
-print(json.dumps({"phases": phases, "validate_again": validate_again, "same_as_render_manifests": same}))
+script = clock() - marks[0][1]
+print(json.dumps({"phases": phases, "validate_again": validate_again, "same_as_render_manifests": same,
+                  "script": script}))
 '''
 
 GITIGNORE = "out-*/\n*.log\n__pycache__/\n.run_log_store/\n.catalog/\n"
@@ -399,14 +401,27 @@ def log_tail(log: Path, offset: int, lines: int = LOG_TAIL_LINES) -> str:
 
 
 def warm_up(contenders: list[Contender], sizes: tuple[int, ...], time_box: float) -> dict[str, dict[int, float]]:
-    """One untimed run per command; a contender whose warm-up overruns the time box is skipped there and above."""
+    """One untimed run per command.
+
+    A contender other than ours whose warm-up fails, or overruns the time box, is skipped at
+    that size and above, with the reason.
+    """
     warm: dict[str, dict[int, float]] = {c.name: {} for c in contenders}
     for n in sizes:
         for contender in contenders:
             if contender.skipped:
                 contender.skipped[n] = f"skipped, as at {min(contender.skipped)} steps"
                 continue
-            sample = run_checked(contender, n, time_box)
+            try:
+                sample = run_checked(contender, n, time_box)
+            except BenchFailure as exc:
+                if contender.name == "ours":
+                    raise
+                # A tool we compare against may fail at a size; that is a finding, not a broken benchmark.
+                last = [line for line in str(exc).splitlines() if line.strip()][-1]
+                contender.skipped[n] = f"failed: {last.strip()[:100]}"
+                print(f"  {contender.label}, {n} steps: {contender.skipped[n]}", file=sys.stderr, flush=True)
+                continue
             if sample is None:
                 contender.skipped[n] = f"skipped: warm-up ran past the {time_box:.0f} s time box"
                 print(f"  {contender.label}, {n} steps: {contender.skipped[n]}", file=sys.stderr, flush=True)
@@ -430,9 +445,10 @@ def measure(contenders: list[Contender], sizes: tuple[int, ...], runs: int,
                 if n in contender.skipped:
                     continue
                 # A measured run gets room for a slow moment beyond its warm-up's time box.
-                sample = run_checked(contender, n, max(time_box * 3, 60.0))
+                limit = max(time_box * 3, 60.0)
+                sample = run_checked(contender, n, limit)
                 if sample is None:
-                    raise BenchFailure(f"{contender.label}, {n} steps: a measured run ran past {time_box * 3:.0f} s")
+                    raise BenchFailure(f"{contender.label}, {n} steps: a measured run ran past {limit:.0f} s")
                 results[n][contender.name].append(sample)
         loads.append(os.getloadavg())
         elapsed = time.perf_counter() - started
@@ -449,17 +465,24 @@ def measure_phases(ours: Contender, sizes: tuple[int, ...], runs: int) -> dict[i
         for attempt in range(runs + 1):
             shutil.rmtree(out, ignore_errors=True)
             argv = [str(ours.python), "phases.py", "linear.py", str(out)]
+            start = time.perf_counter()
             result = subprocess.run(argv, cwd=ours.project, env=child_env(n), capture_output=True, text=True)
+            wall = time.perf_counter() - start
             if result.returncode != 0:
                 raise BenchFailure(f"phase split, {n} steps: exit code {result.returncode}\n{result.stderr[-3000:]}")
             report = json.loads(result.stdout.strip().splitlines()[-1])
             if not report["same_as_render_manifests"]:
                 raise BenchFailure("phase split: its files differ from render_manifests'; PHASES_PY needs updating")
             check_workflow(ours_workflow_file(out), n)
+            # The cross-check after the phases is not part of the command: leave it out of the whole.
+            report["rest_s"] = wall - report["script"]
+            report["wall_s"] = sum(report["phases"].values()) + report["rest_s"]
             if attempt:
                 samples.append(report)
         found[n] = {
             "median_s": {name: statistics.median(s["phases"][name] for s in samples) for name in samples[0]["phases"]},
+            "rest_median_s": statistics.median(s["rest_s"] for s in samples),
+            "wall_median_s": statistics.median(s["wall_s"] for s in samples),
             "validate_again_median_s": statistics.median(s["validate_again"] for s in samples),
             "raw": samples,
         }
@@ -491,10 +514,13 @@ def summarise(results: dict[int, dict[str, list[Sample]]]) -> dict[str, Any]:
             if name in results[small] and name in results[large]:
                 key = f"{small}->{large}"
                 per_round = [b.wall_s / a.wall_s for a, b in zip(results[small][name], results[large][name])]
+                t_small = summary["sizes"][small][name]["median_s"]
+                t_large = summary["sizes"][large][name]["median_s"]
                 summary["growth"].setdefault(name, {})[key] = {
-                    "of_medians": summary["sizes"][large][name]["median_s"] / summary["sizes"][small][name]["median_s"],
+                    "of_medians": t_large / t_small,
                     "median_per_round": statistics.median(per_round),
                     "size_ratio": large / small,
+                    "per_step_s": (t_large - t_small) / (large - small),
                 }
     ours = {n: entry["ours"]["median_s"] for n, entry in summary["sizes"].items() if "ours" in entry}
     summary["targets"] = {n: {"limit_s": limit, "ours_median_s": ours.get(n),
@@ -514,7 +540,7 @@ def print_table(summary: dict[str, Any], contenders: list[Contender], versions: 
         for contender in contenders:
             label = f"{contender.label}"
             if contender.name not in entry:
-                print(ROW.format(n, label, contender.skipped.get(n, "not measured"), "", ""))
+                print(f"{n:>6}  {label:<15} {contender.skipped.get(n, 'not measured')}")
                 continue
             e = entry[contender.name]
             wall = f"{e['median_s']:.3f} s ({e['min_s']:.3f}-{e['max_s']:.3f})"
@@ -523,10 +549,15 @@ def print_table(summary: dict[str, Any], contenders: list[Contender], versions: 
     print("ours/this: median of the per-round ratios of wall times; below 1 means ours is faster.")
     print("versions: " + ", ".join(f"{LABELS[name]} {v}" for name, v in versions.items()))
     print()
-    for name, steps in summary["growth"].items():
+    for contender in contenders:
+        steps = summary["growth"].get(contender.name, {})
         for key, g in steps.items():
-            print(f"growth {LABELS[name]:<14} {key:>10}: {g['of_medians']:.2f} (of medians), "
-                  f"{g['median_per_round']:.2f} (median per round); linear would be {g['size_ratio']:.0f}")
+            print(f"growth {contender.label:<14} {key:>10}: x{g['of_medians']:.2f} of medians, "
+                  f"x{g['median_per_round']:.2f} median per round (size x{g['size_ratio']:.0f}); "
+                  f"{g['per_step_s'] * 1000:.3f} ms per added step")
+    print("Linear growth with a fixed start-up cost gives a growth factor at most the size factor, and the same")
+    print("cost per added step across intervals; a per-step cost that rises from one interval to the next is")
+    print("superlinear.")
     for n, target in summary["targets"].items():
         if target["met"] is None:
             continue
@@ -535,29 +566,28 @@ def print_table(summary: dict[str, Any], contenders: list[Contender], versions: 
               f"{verdict}")
 
 
-def print_phases(phases: dict[int, dict[str, Any]], summary: dict[str, Any]) -> None:
+def print_phases(phases: dict[int, dict[str, Any]]) -> None:
     print()
     sizes = sorted(phases)
-    names = list(phases[sizes[0]]["median_s"])
     head = "{:<34}" + "  {:>16}" * len(sizes)
     print(head.format("ours, in process (median ms)", *(f"{n} steps" for n in sizes)))
-    for name in names:
+
+    def row(label: str, key: str | None = None, name: str | None = None) -> None:
         cells = []
         for n in sizes:
-            value = phases[n]["median_s"][name]
-            total = sum(phases[n]["median_s"].values())
-            cells.append(f"{value * 1000:8.1f} ({value / total:4.0%})")
-        print(head.format(name, *cells))
-    print(head.format("sum of phases", *(f"{sum(phases[n]['median_s'].values()) * 1000:8.1f}      " for n in sizes)))
-    rest = []
-    for n in sizes:
-        whole = summary["sizes"].get(n, {}).get("ours", {}).get("median_s")
-        rest.append("-" if whole is None else f"{(whole - sum(phases[n]['median_s'].values())) * 1000:8.1f}      ")
-    print(head.format("whole process minus phases", *rest))
-    print(head.format("validate again (schema cached)",
-                      *(f"{phases[n]['validate_again_median_s'] * 1000:8.1f}      " for n in sizes)))
-    print("'whole process minus phases' is interpreter start and exit, from the timed runs above; 'validate again'")
-    print("repeats the check in the same process, so validate minus it is about the one-off schema load.")
+            value = phases[n]["median_s"][name] if name else phases[n][key]
+            share = f"({value / phases[n]['wall_median_s']:4.0%})" if key != "wall_median_s" else "      "
+            cells.append(f"{value * 1000:8.1f} {share}")
+        print(head.format(label, *cells))
+
+    for name in phases[sizes[0]]["median_s"]:
+        row(name, name=name)
+    row("rest: interpreter start and exit", "rest_median_s")
+    row("whole process (phase runs)", "wall_median_s")
+    row("validate again (schema cached)", "validate_again_median_s")
+    print("Percentages are of the whole process (its phases plus rest, median over the runs). 'rest' is each run's")
+    print("wall time minus the time spent in the script. 'validate again' repeats the check in the same process")
+    print("after the phases (not counted in the whole): validate minus it is about the one-off schema load.")
 
 
 # ---------------------------------------------------------------- recording
@@ -625,7 +655,7 @@ def run_all(args: argparse.Namespace, contenders: list[Contender]) -> int:
         ours = next(c for c in contenders if c.name == "ours")
         print(f"  phase split of ours, {args.runs} fresh processes per size", file=sys.stderr, flush=True)
         phases = measure_phases(ours, phase_sizes, args.runs)
-        print_phases(phases, summary)
+        print_phases(phases)
     raw = {n: {name: [asdict(s) for s in samples] for name, samples in by_name.items()}
            for n, by_name in results.items()}
     path = write_json(meta, {"summary": summary, "warm_up_s": warm, "loadavg_per_round": loads,

@@ -3,7 +3,8 @@
 #   bench/.venv-ours      this checkout, installed the way users install it (not editable:
 #                         an editable install adds an import hook to every interpreter start)
 #   bench/.venv-baseline  the published baseline, runnable==0.50.0 (created once)
-#   bench/.venv-hera      hera, the Python SDK for Argo Workflows, for bench_argo.py (created once)
+#   bench/.venv-hera      hera (with its yaml extra), the Python SDK for Argo Workflows, for
+#                         bench_argo.py (created once)
 set -euo pipefail
 
 BENCH_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -44,6 +45,25 @@ PY="$(pick_python)"
 "$OURS/bin/python" -m pip install --quiet --disable-pip-version-check --force-reinstall --no-deps "$REPO_DIR"
 echo "ours installed from $REPO_DIR -> $OURS"
 
+# Every file of the package must reach the install, or commands that need them fail there
+# while they work from the checkout. Warn, naming what is missing; do not patch it up.
+missing="$(cd / && "$OURS/bin/python" -I - "$REPO_DIR" <<'PY'
+import pathlib, sys
+import runnable
+installed = pathlib.Path(runnable.__file__).parent
+source = pathlib.Path(sys.argv[1]) / "runnable"
+for path in sorted(source.rglob("*")):
+    if path.is_file() and path.suffix != ".pyc" and "__pycache__" not in path.parts:
+        relative = path.relative_to(source)
+        if not (installed / relative).is_file():
+            print(f"runnable/{relative}")
+PY
+)"
+if [ -n "$missing" ]; then
+    echo "WARNING: the installed package lacks these files of the checkout (package data in pyproject.toml?):" >&2
+    echo "$missing" | sed 's/^/    /' >&2
+fi
+
 if [ "$(installed_version "$VENV" runnable)" = "0.50.0" ]; then
     echo "baseline already installed: $VENV ($BASELINE_SPEC)"
 else
@@ -58,6 +78,6 @@ if [ "$(installed_version "$HERA" hera)" = "$HERA_VERSION" ]; then
 else
     echo "creating $HERA with $PY"
     "$PY" -m venv "$HERA"
-    "$HERA/bin/python" -m pip install --quiet --disable-pip-version-check "hera==$HERA_VERSION"
+    "$HERA/bin/python" -m pip install --quiet --disable-pip-version-check "hera[yaml]==$HERA_VERSION"
     echo "installed: hera $(installed_version "$HERA" hera) -> $HERA"
 fi

@@ -111,12 +111,45 @@ def run_definition(
 
     verbosity = _verbosity(log_level)
     executor = config.require_executor(definition.kind)
+    if executor.type in ("k8s-job", "argo"):
+        return _submit(definition, config, executor.type, run_id, parameters_file, source)
     stores = build_stores(config)
     run_log = _new_run_log(definition, config, choose_run_id(run_id), tag, parameters_file, source)
     _check_parallel_store(executor.config, stores[0])
     task_runner = _task_runner(config, definition.kind)  # checks Docker and images before anything is written
     stores[0].create_run(run_log, to_json(definition))
     return _execute(definition, config, run_log, stores, {}, verbosity, task_runner)
+
+
+def _submit(definition: Definition, config: Config, executor_type: str, run_id: str, parameters_file: str,
+            source: str) -> RunLog:
+    """Render for the cluster, submit, wait and stream logs; the run itself lives in the cluster's stores.
+
+    The returned run log holds the outcome only: the steps are recorded on the cluster's volume.
+    """
+    from runnable.compiler import render_manifests
+    from runnable.compiler.cluster import apply_documents
+    from runnable.compiler.manifests import with_run_arguments
+    from runnable.runtime.run_ids import choose_run_id
+    from runnable.stores.records import FAIL, SUCCESS, now
+
+    target = "k8s" if executor_type == "k8s-job" else "argo"
+    executor_config = config.executor_for(definition.kind).config
+    documents, _ = render_manifests(definition, target, config, source=source)
+    started = now()
+    if target == "argo":
+        run_id = choose_run_id(run_id)  # known here, so the caller can find the run
+        documents = with_run_arguments(documents, run_id, parameters_file)
+    else:
+        run_id = documents[-1]["metadata"]["name"]
+    if executor_config.get("mock"):
+        print(f"runnable: mock: rendered {len(documents)} objects for {target}, submitted nothing.", file=sys.stderr)
+        return RunLog(run_id=run_id, kind=definition.kind, status="CREATED", name=definition.name,
+                      start_time=started, executor=executor_type, source=source)
+    code = apply_documents(documents, kubeconfig=executor_config.get("config_path") or None, wait=True,
+                           say=lambda text: print(text, file=sys.stderr, flush=True))
+    return RunLog(run_id=run_id, kind=definition.kind, status=SUCCESS if code == 0 else FAIL, name=definition.name,
+                  start_time=started, end_time=now(), executor=executor_type, source=source)
 
 
 def retry_run(run_id: str, config: Config, *, log_level: str = "WARNING", tag: str = "") -> RunLog:
@@ -353,7 +386,7 @@ def execute_step(
     from runnable.runtime.context import RunContext
     from runnable.runtime.local import GraphWalker, TargetReached
     from runnable.runtime.scope import Scope
-    from runnable.stores.records import SUCCESS, now
+    from runnable.stores.records import FAIL, SUCCESS, now
 
     try:
         with open(ir_path, encoding="utf-8") as handle:
@@ -378,6 +411,8 @@ def execute_step(
         parameters=dict(run_log.initial_parameters), verbosity=verbosity, previous_steps=run_log.steps,
         object_serialisation=True, parallel_workers=_workers(executor.config), single_attempt=single_attempt,
     )
+    if finish and run_log.status in (SUCCESS, FAIL):
+        return (0 if run_log.status == SUCCESS else 1), run_log.status  # finished already: change nothing
     if definition.kind == "job":
         return _execute_job_step(ctx, step, finish)
     graph = definition.graph

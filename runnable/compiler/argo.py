@@ -5,7 +5,9 @@ Shape of the document:
 - ``main`` is the pipeline's DAG: ``runnable-start`` creates the run, then one task per
   step. ``next`` becomes ``depends: X.Succeeded`` and ``on_failure`` ``depends: X.Failed``;
   stubs need no pod, their successors depend on what led to them. ``runnable-finish``
-  is the exit handler: it records the run's final status whatever happened.
+  records the run's final status and exits with it, as the DAG's last task (so the
+  workflow's phase is the run's) and again as the exit handler, which finishes runs that
+  never reached it (an unhandled failure, a killed pod); finishing twice changes nothing.
 - Every task step runs the shared ``step`` container template (one per distinct
   override/secrets/retry combination), with the step's internal name as its argument:
   the document grows by one small DAG task per step, so 5,000 steps stay far below the
@@ -155,11 +157,17 @@ class _Builder:
         self._container_template(FINISH, ["--finish"])
         started = [f"{START}.Succeeded"]
         if self.definition.graph is not None:
-            tasks = self.tasks(self.definition.graph, "", "", started)
+            tasks, ends = self.tasks(self.definition.graph, "", "", started)
         else:  # a job: one step
             assert self.definition.job is not None
             tasks = [_task(JOB_STEP, self._step_template(self.definition.job, JOB_STEP), started[0], step=JOB_STEP)]
-        main = {"name": MAIN, "dag": {"tasks": [{"name": START, "template": START}, *tasks]}}
+            ends = [f"{JOB_STEP}.Succeeded"]
+        # The run's end is a task too, the DAG's only leaf: a failure that on_failure handled leaves
+        # omitted tasks behind, which would otherwise fail the DAG of a run that succeeded. An
+        # unhandled failure never reaches it; the exit handler then records the run as failed.
+        end = _task(FINISH, FINISH, _any(ends)) if ends else None
+        main = {"name": MAIN, "dag": {"failFast": False,
+                                      "tasks": [{"name": START, "template": START}, *tasks, *([end] if end else [])]}}
         self.templates = {MAIN: main, **self.templates}
         pod = self.settings.pod
         spec: dict[str, Any] = {"entrypoint": MAIN, "onExit": FINISH}
@@ -174,8 +182,12 @@ class _Builder:
 
     # -- DAG tasks of a graph ----------------------------------------------------------------
 
-    def tasks(self, graph: Graph, prefix: str, path: str, start_terms: list[str]) -> list[dict[str, Any]]:
-        """DAG tasks for ``graph``; ``prefix`` is the internal-name prefix as Argo text."""
+    def tasks(self, graph: Graph, prefix: str, path: str, start_terms: list[str]) -> tuple[list[dict[str, Any]],
+                                                                                          list[str]]:
+        """DAG tasks for ``graph`` and the terms under which it reaches its success or fail step.
+
+        ``prefix`` is the internal-name prefix as Argo text.
+        """
         task_names = unique_names([n for n, node in graph.nodes.items() if node.type not in ("success", "fail")],
                                   {START, FINISH}, _NAME_LIMIT)
         arrive: dict[str, list[str]] = {name: [] for name in graph.nodes}
@@ -198,7 +210,8 @@ class _Builder:
                 arrive[node.next].extend(succeeded)
             if node.on_failure is not None:
                 arrive[node.on_failure].extend(failed)
-        return result
+        ends = [term for name, node in graph.nodes.items() if node.type in ("success", "fail") for term in arrive[name]]
+        return result, ends
 
     def _node_tasks(self, node: Node, base: str, internal: str, path: str, depends: str) -> list[dict[str, Any]]:
         if node.type == "task":
@@ -270,9 +283,9 @@ class _Builder:
         name = self.branch_names[path]
         if name not in self.templates:
             self.templates[name] = {}  # reserve the position: parents before children
-            tasks = self.tasks(graph, PREFIX, f"{path}.", [])
+            tasks, _ = self.tasks(graph, PREFIX, f"{path}.", [])
             self.templates[name] = {"name": name, "inputs": {"parameters": [{"name": "prefix"}]},
-                                    "dag": {"tasks": tasks}}
+                                    "dag": {"failFast": False, "tasks": tasks}}
         return name
 
     def _loop_template(self, body: Graph, path: str) -> str:
@@ -290,7 +303,7 @@ class _Builder:
                               prefix="{{inputs.parameters.loop}}.{{inputs.parameters.index}}.")
             self.templates[name] = {"name": name,
                                     "inputs": {"parameters": [{"name": "loop"}, {"name": "index"}]},
-                                    "dag": {"tasks": [body_task, check, again]}}
+                                    "dag": {"failFast": False, "tasks": [body_task, check, again]}}
         return name
 
     def _step_template(self, task: TaskSpec, path: str) -> str:

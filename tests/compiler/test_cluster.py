@@ -401,3 +401,49 @@ def test_without_the_kubernetes_package(monkeypatch: pytest.MonkeyPatch, kubecon
 def test_importing_the_module_does_not_import_kubernetes() -> None:
     code = "import sys, runnable.compiler.cluster; assert 'kubernetes' not in sys.modules"
     assert subprocess.run([sys.executable, "-c", code], capture_output=True).returncode == 0
+
+
+# -- the command line and execute() against the stand-in ----------------------------------------------
+
+
+def test_apply_command_submits_a_rendered_folder_and_waits(tmp_path: Path) -> None:
+    from tests.helpers import cli
+
+    project = Path(__file__).resolve().parents[2]
+    out = tmp_path / "deploy"
+    assert cli(["compile", "examples/02-sequential/traversal.py", "--target", "argo", "-o", str(out)],
+               project).returncode == 0
+    with KubeStandIn(logs={"Workflow": ["hello from the pod\n"]}) as standin:
+        kubeconfig = standin.write_kubeconfig(tmp_path / "kubeconfig", namespace="team")
+        result = cli(["apply", str(out), "--kubeconfig", str(kubeconfig), "--wait", "--run-id", "nightly-1"],
+                     project)
+        assert result.returncode == 0, result.stderr
+        assert "hello from the pod" in result.stderr
+        [name] = standin.names("workflows", "team")
+        created = standin.get("workflows", "team", name)
+        assert {"name": "run_id", "value": "nightly-1"} in created["spec"]["arguments"]["parameters"]
+        assert standin.names("configmaps", "team") == [p.name[len("configmap-"):-5] for p in out.glob("configmap-*")]
+    with KubeStandIn(phases={"Workflow": ["Pending", "Running", "Failed"]}) as standin:
+        kubeconfig = standin.write_kubeconfig(tmp_path / "kubeconfig2")
+        failed = cli(["apply", str(out), "--kubeconfig", str(kubeconfig), "--wait"], project)
+        assert failed.returncode == 1
+    with KubeStandIn(argo_installed=False) as standin:
+        kubeconfig = standin.write_kubeconfig(tmp_path / "kubeconfig3")
+        missing = cli(["apply", str(out), "--kubeconfig", str(kubeconfig)], project)
+        assert missing.returncode == 2 and "Traceback" not in missing.stderr and "workflows.argoproj.io" in missing.stderr
+
+
+def test_execute_with_the_argo_executor_submits_and_returns_the_outcome(tmp_path: Path, monkeypatch) -> None:
+    from runnable import Pipeline, ShellTask
+
+    pipeline = Pipeline(steps=[ShellTask(name="hello", command="echo hello")])
+    with KubeStandIn() as standin:
+        kubeconfig = standin.write_kubeconfig(tmp_path / "kubeconfig", namespace="ml")
+        config = tmp_path / "argo.yaml"
+        config.write_text("pipeline-executor:\n  type: argo\n  config:\n    defaults:\n      image: app:1\n")
+        monkeypatch.setenv("KUBECONFIG", str(kubeconfig))
+        run_log = pipeline.execute(configuration_file=str(config), run_id="from-python")
+        assert run_log.status == "SUCCESS" and run_log.run_id == "from-python" and run_log.executor == "argo"
+        [name] = standin.names("workflows", "ml")
+        assert {"name": "run_id", "value": "from-python"} in \
+            standin.get("workflows", "ml", name)["spec"]["arguments"]["parameters"]
