@@ -223,8 +223,10 @@ BROKEN: list[tuple[str, Callable[[], dict[str, Any]], str, Any, list[str]]] = [
 @pytest.mark.parametrize("name, make, path, value, fragments", BROKEN, ids=[case[0] for case in BROKEN])
 def test_broken_documents_name_the_object_and_field(name: str, make: Callable[[], dict[str, Any]], path: str,
                                                     value: Any, fragments: list[str]) -> None:
-    found = checks.problems([_edit(make(), path, value), workflow_template()])
+    document = _edit(make(), path, value)
+    found = checks.problems([document, workflow_template()])
     assert found, name
+    assert all(problem.startswith(f"{document['kind']}/") for problem in found), found  # each names the object
     text = "\n".join(found)
     for fragment in fragments:
         assert fragment in text, text
