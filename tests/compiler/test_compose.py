@@ -76,7 +76,7 @@ def test_a_killed_step_fails_the_run(project: Path, docker_image: str) -> None:
 
 def test_apply_needs_a_rendered_folder(project: Path) -> None:
     result = cli(["apply", "nowhere"], project)
-    assert result.returncode == 2 and "has no docker-compose.yaml" in result.stderr
+    assert result.returncode == 2 and "neither a rendered folder nor a file" in result.stderr
 
 
 def test_compose_needs_an_output_folder(project: Path) -> None:
