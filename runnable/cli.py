@@ -14,7 +14,7 @@ from typing import Any, Callable
 import click
 
 from runnable.compiler import TARGETS
-from runnable.ir.errors import DefinitionError, RunnableError
+from runnable.ir.errors import RunnableError
 
 
 def _friendly(command: Callable[..., Any]) -> Callable[..., Any]:
@@ -94,67 +94,11 @@ def run(target: str, config_file: str, parameters_file: str, run_id: str, tag: s
 def compile_(target: str, target_name: str, output: str, fmt: str, config_file: str, image: str, kind: str,
              check: bool) -> None:
     """Compile a job or pipeline without running it."""
-    from runnable.discovery import load_definition
-    from runnable.ir.errors import unknown_choice
+    from runnable.compiling import compile_target
 
-    if target_name not in TARGETS:
-        raise DefinitionError(unknown_choice("target", target_name, TARGETS))
-    if check and (not output or target_name not in ("k8s", "argo")):
-        raise DefinitionError("--check compares a rendered folder: use it with --target k8s|argo and -o DIR.")
-    definition = load_definition(target).to_ir()
-    if target_name == "ir":
-        from runnable.compiler import render
-
-        text = render(definition, target_name, fmt)
-        if output:
-            _write_files(os.path.dirname(output) or ".", {os.path.basename(output): text})
-        else:
-            click.echo(text, nl=False)
-        return
-    from runnable.config import load_config
-
-    config = load_config(config_file or None)
-    if target_name in ("k8s", "argo"):
-        _compile_manifests(definition, target_name, config, image, _source(target), kind, output, check)
-        return
-    if not output:
-        raise DefinitionError(f"--target {target_name} writes several files: give a folder with -o DIR.")
-    from runnable.compiler import compose
-
-    files = compose.render(definition, output, config, image=image, source=_source(target), config_file=config_file)
-    _write_files(output, files)
-    click.echo(f"wrote {', '.join(sorted(files))} to {output}", err=True)
-
-
-def _compile_manifests(definition: Any, target: str, config: Any, image: str, source: str, kind: str, output: str,
-                       check: bool) -> None:
-    from runnable.compiler import gitops, render_manifests
-    from runnable.ir.serialize import dump_yaml
-
-    documents, files = render_manifests(definition, target, config, image=image, source=source, kind=kind)
-    if check:
-        stale = gitops.diff(output, files)
-        if stale:
-            click.echo(stale, nl=False)
-            click.echo(f"{output} is not up to date; run the same command without --check.", err=True)
-            sys.exit(1)
-        click.echo(f"{output} is up to date.", err=True)
-        return
-    if not output:
-        click.echo("---\n".join(dump_yaml(document) for document in documents), nl=False)
-        return
-    removed = gitops.write(output, files)
-    click.echo(f"wrote {len(files)} files to {output}" + (f"; removed {', '.join(removed)}" if removed else ""),
-               err=True)
-
-
-def _write_files(folder: str, files: dict[str, str]) -> None:
-    """Everything is rendered and checked before the first file is written; each write is atomic."""
-    from runnable.stores.atomic import write_atomic
-
-    os.makedirs(folder, exist_ok=True)
-    for name, text in files.items():
-        write_atomic(os.path.join(folder, name), text.encode(), durable=False)
+    code = compile_target(target, target_name, output, fmt, config_file, image, kind, check,
+                          out=lambda text: click.echo(text, nl=False), err=lambda text: click.echo(text, err=True))
+    sys.exit(code)
 
 
 @cli.command()
@@ -336,15 +280,9 @@ def image_build(tag: str, base: str, extras: str, requirement_files: tuple[str, 
 
 
 def _source(target: str) -> str:
-    """The target as the run remembers it: project-relative, so a retry can find it again."""
-    from runnable.discovery import split_target
-    from runnable.dsl.references import project_path
+    from runnable.compiling import source_of
 
-    path, attr = split_target(target)
-    if not os.path.isfile(path):
-        return target
-    relative = project_path(path)
-    return relative + (f":{attr}" if attr else "")
+    return source_of(target)
 
 
 def main() -> None:

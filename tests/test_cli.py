@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -170,3 +171,29 @@ def test_execute_step_names_an_unknown_step(project: Path) -> None:
     for step, message in (("nosuch", "no step 'nosuch'"), ("squares map.x.square", "has no branch 'x'")):
         result = runnable("execute-step", "ir.json", "--run-id", "s1", "--step", step, cwd=project)
         assert result.returncode == 2 and message in result.stderr
+
+
+def _console_script(args: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
+    """The installed ``runnable`` script, whose ``compile`` takes a path without click."""
+    script = Path(sys.executable).parent / "runnable"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("RUNNABLE_")}
+    return subprocess.run([str(script), *args], cwd=cwd, capture_output=True, text=True, env=env)
+
+
+def test_compile_fast_path_gives_what_the_full_command_gives(project: Path) -> None:
+    for args in (["compile", "examples/07-map/map.py", "--target", "argo"],
+                 ["compile", "examples/07-map/map.py", "--target=ir", "--format", "json"],
+                 ["compile", "examples/02-sequential/traversal.py", "--target", "k8s", "-c",
+                  "examples/11-jobs/k8s-job.yaml", "--image=app:1"]):
+        fast, full = _console_script(args, project), runnable(*args, cwd=project)
+        assert (fast.returncode, fast.stdout, fast.stderr) == (full.returncode, full.stdout, full.stderr)
+    fast = _console_script(["compile", "missing.py", "--target", "argo"], project)
+    assert fast.returncode == 2 and fast.stderr.startswith("Error: ") and "Traceback" not in fast.stderr
+    assert _console_script(["compile", "--help"], project).stdout.startswith("Usage:")
+    odd = _console_script(["compile", "examples/07-map/map.py", "--target", "argo", "--no-such-option"], project)
+    assert odd.returncode == 2 and "No such option" in odd.stderr
+    out = project / "deploy"
+    assert _console_script(["compile", "examples/07-map/map.py", "--target", "argo", "-o", str(out)],
+                           project).returncode == 0
+    assert _console_script(["compile", "examples/07-map/map.py", "--target", "argo", "-o", str(out), "--check"],
+                           project).returncode == 0

@@ -7,7 +7,6 @@ say) and ``--check`` can tell a stale folder from an up-to-date one.
 
 from __future__ import annotations
 
-import difflib
 import os
 from typing import Any
 
@@ -67,6 +66,8 @@ def stale_files(folder: str, files: dict[str, str]) -> list[str]:
 
 def diff(folder: str, files: dict[str, str]) -> str:
     """A unified diff from what ``folder`` holds to what it should hold; '' when up to date."""
+    import difflib
+
     chunks: list[str] = []
     for name, text in files.items():
         path = os.path.join(folder, name)

@@ -8,7 +8,6 @@ catalog live on one PersistentVolumeClaim, each under its own sub-path.
 
 from __future__ import annotations
 
-import hashlib
 import json
 from typing import Any
 
@@ -200,7 +199,7 @@ def ir_identity(definition: Definition) -> tuple[str, str]:
 def ir_config_map(ir_text: str, ir_hash: str, config: Any, base_name: str, settings: PodSettings) -> dict[str, Any]:
     """The IR and the pods' configuration, in a ConfigMap named after their content."""
     config_text = json.dumps(runtime_config(config), sort_keys=True, indent=1) + "\n"
-    digest = hashlib.sha256((ir_text + "\0" + config_text).encode()).hexdigest()[:10]
+    digest = sha256_hex(ir_text + "\0" + config_text)[:10]
     name = f"{base_name[:40].rstrip('-')}-ir-{digest}"
     return {
         "apiVersion": "v1",

@@ -13,8 +13,13 @@ _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _FORBIDDEN = (".", "%", "/", "\\")
 
 
+_SUSPECT = re.compile(r"[.%/\\\x00-\x1f\x7f]|^\s|\s$")
+
+
 def check_step_name(name: object) -> str:
     """Step names become run-log keys and dotted internal paths: keep them printable."""
+    if isinstance(name, str) and name and len(name) <= MAX_STEP_NAME and not _SUSPECT.search(name):
+        return name  # the common case, in one regex search
     if not isinstance(name, str) or not name.strip():
         raise DefinitionError(f"A step name must be a non-empty string, got {name!r}.")
     bad = [c for c in _FORBIDDEN if c in name]

@@ -16,6 +16,7 @@ with rules of its own that keep every value exactly what it was:
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from typing import Any
@@ -24,7 +25,9 @@ _PLAIN = re.compile(r"(?:[A-Za-z_/]|\.\.?/|--?[A-Za-z])[A-Za-z0-9_./()=|&!<>+:@ 
 _AMBIGUOUS = re.compile(
     r"(?i:y|yes|n|no|true|false|on|off|null|~|nan|inf|\.nan|\.inf|[-+]?\.inf)"
 )
-_NOT_PRINTABLE = re.compile("[^\t\n\x20-\x7e\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]|[\u2028\u2029\ufeff]")
+# What YAML cannot hold raw (or reads back changed): C0/C1 controls but tab and newline, carriage
+# returns, NEL/LS/PS line breaks, a BOM, surrogates and the two non-characters.
+_NOT_PRINTABLE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\ufeff\ud800-\udfff\ufffe\uffff]")
 _ESCAPES = {"\0": "\\0", "\a": "\\a", "\b": "\\b", "\t": "\\t", "\n": "\\n", "\v": "\\v", "\f": "\\f", "\r": "\\r",
             "\x1b": "\\e", '"': '\\"', "\\": "\\\\", "\x85": "\\N", "\xa0": "\\_", "\u2028": "\\L", "\u2029": "\\P"}
 
@@ -68,14 +71,15 @@ def _sequence(data: list[Any], indent: int, out: list[str]) -> None:
             out.append(f"{pad}- {_scalar(item, indent + 2)}\n")
 
 
+@functools.lru_cache(maxsize=4096)
 def _key(key: Any) -> str:
-    text = _scalar(key if isinstance(key, str) else str(key), 0)
-    if text.startswith("|"):  # a block cannot be a key
-        return _double_quoted(key if isinstance(key, str) else str(key))
-    return text
+    text = key if isinstance(key, str) else str(key)
+    return _double_quoted(text) if "\n" in text else _line(text)  # a block cannot be a key
 
 
 def _scalar(value: Any, indent: int) -> str:
+    if type(value) is str:
+        return _line(value) if "\n" not in value else _string(value, indent)
     if value is None:
         return "null"
     if value is True:
@@ -105,6 +109,12 @@ def _float(value: float) -> str:
         mantissa, exponent = text.split("e")
         text = f"{mantissa}.0e{exponent}"
     return text
+
+
+@functools.lru_cache(maxsize=8192)
+def _line(value: str) -> str:
+    # Manifests repeat the same short strings (keys, template names) thousands of times.
+    return _string(value, 0)
 
 
 def _string(value: str, indent: int) -> str:
