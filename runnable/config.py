@@ -39,6 +39,8 @@ _CONTAINER_KEYS: dict[str, Checker] = {
     "overrides": _MAP,
     "mock": _BOOL,
     "max_workers": _WORKERS,
+    "security": ("a mapping of read_only, tmpfs, cap_drop, security_opt",
+                 lambda v: isinstance(v, dict) and set(v) <= {"read_only", "tmpfs", "cap_drop", "security_opt"}),
 }
 _K8S_JOB_KEYS: dict[str, Checker] = {
     "pvc_claim_name": _STR,
@@ -49,6 +51,7 @@ _K8S_JOB_KEYS: dict[str, Checker] = {
     "jobSpec": _MAP,
     "secret_from_k8s": _STR,
     "timezone": _STR,
+    "project_dir": _STR,
 }
 _MINI_K8S_JOB_KEYS: dict[str, Checker] = {
     **_K8S_JOB_KEYS,
@@ -67,6 +70,7 @@ _ARGO_KEYS: dict[str, Checker] = {
     "defaults": _MAP,
     "overrides": _MAP,
     "argoWorkflow": _MAP,
+    "project_dir": _STR,
     "kind": ("Workflow, WorkflowTemplate or CronWorkflow",
              lambda v: v in ("Workflow", "WorkflowTemplate", "CronWorkflow")),
 }

@@ -13,7 +13,8 @@ def main():
             PythonTask(name="create files", function=write_files, catalog=Catalog(put=["data/*.csv", "data/notes.txt"])),
             PythonTask(name="delete local copies", function=remove_files),
             PythonTask(name="read files", function=read_files, catalog=Catalog(get=["data/*.csv"])),
-            ShellTask(name="read in shell", command="cat data/data.csv", catalog=Catalog(get=["data/notes.txt"])),
+            ShellTask(name="read in shell", command="cat data/data.csv data/notes.txt",
+                      catalog=Catalog(get=["data/data.csv", "data/notes.txt"])),
         ]
     )
     pipeline.execute()

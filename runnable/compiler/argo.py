@@ -42,8 +42,7 @@ PREFIX = "{{inputs.parameters.prefix}}"
 DECISION_DIR = "/tmp/runnable-decision"
 RUN_ID_ARGS = ["--run-id", "{{workflow.parameters.run_id}}", "--default-run-id", "{{workflow.name}}"]
 DECISION_OUTPUTS = {"indices": "[]", "branch_index": "-1", "again": "false", "next": "0"}
-_DEFAULTS_KEYS = {"image", "imagePullPolicy", "resources", "env", "nodeSelector", "tolerations", "serviceAccountName",
-                  "volumeMounts", "activeDeadlineSeconds"}
+_DEFAULTS_KEYS = kube.OVERRIDE_KEYS
 _WORKFLOW_META_KEYS = {"generateName", "name", "namespace", "labels", "annotations"}
 _WORKFLOW_SPEC_KEYS = {"activeDeadlineSeconds", "nodeSelector", "parallelism", "podGC", "serviceAccountName",
                        "tolerations", "ttlStrategy", "priority", "imagePullSecrets"}
@@ -84,6 +83,7 @@ def _settings(config: Any, image: str, kind: str) -> _Settings:
     kube._only_keys(defaults, _DEFAULTS_KEYS, f"{where}.defaults")
     pod = kube.read_settings(defaults, f"{where}.defaults", image)
     pod.pvc = str(raw.get("pvc_for_runnable") or kube.DEFAULT_PVC)
+    pod.project_dir = str(raw.get("project_dir") or kube.PROJECT_DIR)
     pod.secret_name = str(raw.get("secret_from_k8s") or "")
     for index, volume in enumerate(kube._list(raw.get("custom_volumes") or [], f"{where}.custom_volumes")):
         _custom_volume(pod, volume, f"{where}.custom_volumes[{index}]")
@@ -176,6 +176,7 @@ class _Builder:
             spec[key] = self.settings.workflow_spec[key]
         if pod.service_account and "serviceAccountName" not in spec:
             spec["serviceAccountName"] = pod.service_account
+        spec["securityContext"] = pod.pod_security()
         spec["volumes"] = kube.volumes(config_map_name, pod)
         spec["templates"] = list(self.templates.values())
         return spec
@@ -350,6 +351,8 @@ class _Builder:
             template["tolerations"] = pod.tolerations
         if pod.active_deadline_seconds:
             template["activeDeadlineSeconds"] = pod.active_deadline_seconds
+        if pod.pod_security() != self.settings.pod.pod_security():
+            template["securityContext"] = pod.pod_security()  # a step's own relaxation, visible here
         template["container"] = kube.container("main", pod, [*args, *RUN_ID_ARGS], env or [])
         self.templates[name] = template
         return template

@@ -165,7 +165,15 @@ def _base_service(settings: dict[str, Any], project: str, config_file: str) -> d
     }
     if settings.get("network"):
         base["network_mode"] = settings["network"]
+    base["security"] = {**SECURE_SERVICE, **settings.get("security", {})}
     return base
+
+
+# Secure by default, as far as compose can say it: a read-only root filesystem (the project and
+# the IR are mounts; /tmp, also HOME, is a tmpfs), no capabilities and no privilege escalation.
+# The executor's ``security`` config relaxes any of them (e.g. {read_only: false}).
+SECURE_SERVICE: dict[str, Any] = {"read_only": True, "tmpfs": ["/tmp"], "cap_drop": ["ALL"],
+                                  "security_opt": ["no-new-privileges:true"]}
 
 
 def literal(value: str) -> str:
@@ -184,6 +192,9 @@ def _service(base: dict[str, Any], args: list[str], depends: dict[str, Any], sec
     service["volumes"] = base["volumes"]
     if "network_mode" in base:
         service["network_mode"] = base["network_mode"]
+    for key, value in base["security"].items():
+        if value not in (None, False, []):
+            service[key] = value
     if depends:
         service["depends_on"] = depends
     return service

@@ -17,8 +17,8 @@ from runnable.ir.model import Definition
 _JOB_SPEC_KEYS = {"activeDeadlineSeconds", "backoffLimit", "ttlSecondsAfterFinished", "template", "selector"}
 _TEMPLATE_KEYS = {"metadata", "spec"}
 _POD_KEYS = {"activeDeadlineSeconds", "nodeSelector", "tolerations", "volumes", "serviceAccountName", "restartPolicy",
-             "container"}
-_CONTAINER_KEYS = {"image", "env", "imagePullPolicy", "resources", "volumeMounts"}
+             "container", "securityContext", "automountServiceAccountToken"}
+_CONTAINER_KEYS = {"image", "env", "imagePullPolicy", "resources", "volumeMounts", "securityContext"}
 RUN_ID_ARGS = ["--run-id", "$(RUNNABLE_JOB_NAME)-$(RUNNABLE_JOB_UID)"]
 
 
@@ -44,10 +44,12 @@ def settings_from(raw: dict[str, Any], image_flag: str = "") -> tuple[kube.PodSe
     kube._only_keys(pod, _POD_KEYS, f"{where}.template.spec")
     container = kube._mapping(pod.get("container") or {}, f"{where}.template.spec.container")
     kube._only_keys(container, _CONTAINER_KEYS, f"{where}.template.spec.container")
-    settings = kube.read_settings({**container, **{k: pod[k] for k in ("nodeSelector", "tolerations",
-                                                                          "serviceAccountName",
-                                                                          "activeDeadlineSeconds") if k in pod}},
-                                  f"{where}.template.spec", image_flag)
+    pod_level = {k: pod[k] for k in ("nodeSelector", "tolerations", "serviceAccountName", "activeDeadlineSeconds")
+                 if k in pod}
+    if "securityContext" in pod:
+        pod_level["podSecurityContext"] = pod["securityContext"]
+    settings = kube.read_settings({**container, **pod_level}, f"{where}.template.spec", image_flag)
+    settings.project_dir = str(raw.get("project_dir") or kube.PROJECT_DIR)
     settings.namespace = str(raw.get("namespace") or "")
     settings.pvc = str(raw.get("pvc_claim_name") or kube.DEFAULT_PVC)
     settings.secret_name = str(raw.get("secret_from_k8s") or "")
@@ -59,6 +61,10 @@ def settings_from(raw: dict[str, Any], image_flag: str = "") -> tuple[kube.PodSe
     if restart not in ("Never", "OnFailure"):
         raise ConfigError(f"{where}.template.spec.restartPolicy must be Never or OnFailure for a Job, got {restart!r}.")
     job_fields: dict[str, Any] = {"restartPolicy": restart}
+    automount = pod.get("automountServiceAccountToken", False)  # a step that needs the API says so
+    if not isinstance(automount, bool):
+        raise ConfigError(f"{where}.template.spec.automountServiceAccountToken must be true or false.")
+    job_fields["automountServiceAccountToken"] = automount
     for key in ("activeDeadlineSeconds", "backoffLimit", "ttlSecondsAfterFinished"):
         if key in job_spec:
             value = job_spec[key]
@@ -101,6 +107,8 @@ def _job_spec(definition: Definition, app: str, settings: kube.PodSettings, job_
     pod: dict[str, Any] = {"restartPolicy": job_fields["restartPolicy"]}
     if settings.service_account:
         pod["serviceAccountName"] = settings.service_account
+    pod["automountServiceAccountToken"] = job_fields["automountServiceAccountToken"]
+    pod["securityContext"] = settings.pod_security()
     if settings.active_deadline_seconds:
         pod["activeDeadlineSeconds"] = settings.active_deadline_seconds
     if settings.node_selector:

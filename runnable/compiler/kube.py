@@ -24,6 +24,9 @@ RUN_LOG_DIR = "/runnable/run-logs"
 CATALOG_DIR = "/runnable/catalog"
 IR_VOLUME = "runnable-ir"
 STORE_VOLUME = "runnable-store"
+WORK_VOLUME, WORK_DIR = "runnable-work", "/runnable/work"
+TMP_VOLUME, TMP_DIR = "runnable-tmp", "/tmp"
+PROJECT_DIR = "/project"  # where `runnable image build --include-project` puts the code
 DEFAULT_IMAGE = "runnable-project:latest"
 DEFAULT_PVC = "runnable"
 MANAGED_BY = "runnable"
@@ -32,6 +35,24 @@ SOURCE_ANNOTATION = "runnable/source"
 # Requests and limits are always set: a pod without them is unschedulable under most quotas.
 DEFAULT_RESOURCES = {"requests": {"cpu": "250m", "memory": "256Mi"}, "limits": {"cpu": "1", "memory": "1Gi"}}
 _GPU = "nvidia.com/gpu"
+# Secure by default; each key can be relaxed in config (securityContext / podSecurityContext), and what
+# is relaxed shows in the output. The root filesystem is read-only: pods write only to the emptyDirs
+# at /tmp (also HOME) and the working directory, and to the run-log store and catalog on the PVC.
+CONTAINER_SECURITY: dict[str, Any] = {
+    "allowPrivilegeEscalation": False,
+    "capabilities": {"drop": ["ALL"]},
+    "readOnlyRootFilesystem": True,
+    "runAsNonRoot": True,
+}
+POD_SECURITY: dict[str, Any] = {
+    "runAsNonRoot": True,
+    "runAsUser": 1000,
+    "runAsGroup": 1000,
+    "fsGroup": 1000,
+    "seccompProfile": {"type": "RuntimeDefault"},
+}
+OVERRIDE_KEYS = {"image", "imagePullPolicy", "resources", "env", "nodeSelector", "tolerations", "serviceAccountName",
+                 "volumeMounts", "activeDeadlineSeconds", "securityContext", "podSecurityContext"}
 
 
 class PodSettings(Record):
@@ -52,11 +73,13 @@ class PodSettings(Record):
     active_deadline_seconds: int | None = None
     labels: dict[str, str] = factory(dict)
     annotations: dict[str, str] = factory(dict)
+    project_dir: str = PROJECT_DIR
+    security_context: dict[str, Any] = factory(dict)  # the user's relaxations of CONTAINER_SECURITY
+    pod_security_context: dict[str, Any] = factory(dict)  # and of POD_SECURITY
 
     def overridden(self, override: dict[str, Any], where: str) -> "PodSettings":
         """These settings with a step's override applied (image, resources, env, ...)."""
-        known = {"image", "imagePullPolicy", "resources", "env", "nodeSelector", "tolerations", "serviceAccountName",
-                 "volumeMounts", "activeDeadlineSeconds"}
+        known = OVERRIDE_KEYS
         _only_keys(override, known, where)
         changed = dict(self.__dict__)
         changed["image"] = _text(override.get("image", self.image), f"{where}.image")
@@ -70,7 +93,19 @@ class PodSettings(Record):
         changed["volume_mounts"] = self.volume_mounts + _list(override.get("volumeMounts", []), where)
         if "activeDeadlineSeconds" in override:
             changed["active_deadline_seconds"] = _seconds(override["activeDeadlineSeconds"], where)
+        if "securityContext" in override:
+            changed["security_context"] = {**self.security_context,
+                                           **_mapping(override["securityContext"], f"{where}.securityContext")}
+        if "podSecurityContext" in override:
+            changed["pod_security_context"] = {**self.pod_security_context, **_mapping(
+                override["podSecurityContext"], f"{where}.podSecurityContext")}
         return PodSettings(**changed)
+
+    def container_security(self) -> dict[str, Any]:
+        return _merged(CONTAINER_SECURITY, self.security_context)
+
+    def pod_security(self) -> dict[str, Any]:
+        return _merged(POD_SECURITY, self.pod_security_context)
 
 
 # -- reading the configuration ---------------------------------------------------------------
@@ -155,12 +190,16 @@ def _only_keys(raw: dict[str, Any], known: set[str], where: str) -> None:
             raise ConfigError(f"{where} has no key {key!r}; valid: {', '.join(sorted(known))}.{closest(str(key), known)}")
 
 
+def _merged(defaults: dict[str, Any], changes: dict[str, Any]) -> dict[str, Any]:
+    """``defaults`` with the user's changes; a key set to None is removed (the cluster's default)."""
+    result = {**defaults, **changes}
+    return {key: value for key, value in result.items() if value is not None}
+
+
 def read_settings(raw: dict[str, Any], where: str, image_flag: str = "") -> PodSettings:
     """PodSettings from the container-level keys of a config (Argo's ``defaults``, a Job's container)."""
     settings = PodSettings()
-    override = {k: v for k, v in raw.items() if k in ("image", "imagePullPolicy", "resources", "env", "nodeSelector",
-                                                    "tolerations", "serviceAccountName", "volumeMounts",
-                                                    "activeDeadlineSeconds")}
+    override = {k: v for k, v in raw.items() if k in OVERRIDE_KEYS}
     settings = settings.overridden(override, where)
     if "resources" not in override:
         settings.resources = resources({}, where)
@@ -237,6 +276,8 @@ def volumes(config_map_name: str, settings: PodSettings) -> list[dict[str, Any]]
     own = [
         {"name": IR_VOLUME, "configMap": {"name": config_map_name}},
         {"name": STORE_VOLUME, "persistentVolumeClaim": {"claimName": settings.pvc}},
+        {"name": WORK_VOLUME, "emptyDir": {}},
+        {"name": TMP_VOLUME, "emptyDir": {}},
     ]
     return own + settings.volumes
 
@@ -246,6 +287,8 @@ def volume_mounts(settings: PodSettings) -> list[dict[str, Any]]:
         {"name": IR_VOLUME, "mountPath": IR_DIR, "readOnly": True},
         {"name": STORE_VOLUME, "mountPath": RUN_LOG_DIR, "subPath": "run-logs"},
         {"name": STORE_VOLUME, "mountPath": CATALOG_DIR, "subPath": "catalog"},
+        {"name": WORK_VOLUME, "mountPath": WORK_DIR},
+        {"name": TMP_VOLUME, "mountPath": TMP_DIR},
     ]
     return own + settings.volume_mounts
 
@@ -283,15 +326,27 @@ def definition_secrets(definition: Definition) -> list[str]:
 
 
 def container(name: str, settings: PodSettings, args: list[str], extra_env: list[dict[str, Any]]) -> dict[str, Any]:
-    """The one container shape every pod of both targets runs."""
+    """The one container shape every pod of both targets runs.
+
+    It works in a scratch directory (files tasks write, and catalog files they read, live
+    there and move between steps through the catalog); the project's code stays read-only
+    where the image has it, on PYTHONPATH and as RUNNABLE_PROJECT_DIR for file references.
+    """
+    own_env = [
+        {"name": "HOME", "value": TMP_DIR},
+        {"name": "PYTHONPATH", "value": settings.project_dir},
+        {"name": "RUNNABLE_PROJECT_DIR", "value": settings.project_dir},
+    ]
     result: dict[str, Any] = {
         "name": name,
         "image": settings.image,
         "imagePullPolicy": settings.image_pull_policy,
         "command": ["runnable", "execute-step", IR_FILE, "-c", CONFIG_FILE],
         "args": args,
-        "env": [{"name": "HOME", "value": "/tmp"}, *settings.env, *extra_env],
+        "workingDir": WORK_DIR,
+        "env": [*own_env, *settings.env, *extra_env],
         "resources": settings.resources,
+        "securityContext": settings.container_security(),
         "volumeMounts": volume_mounts(settings),
     }
     return result

@@ -14,13 +14,27 @@ from runnable.ir.errors import DefinitionError
 from runnable.ir.names import SCRIPT_MARKER
 
 
+def project_file(path: str) -> str:
+    """A project-relative file: from the working directory, else from $RUNNABLE_PROJECT_DIR.
+
+    Pods of the Kubernetes targets work in a scratch directory while the code stays
+    read-only where the image has it.
+    """
+    if os.path.isabs(path) or os.path.exists(path):
+        return path
+    root = os.environ.get("RUNNABLE_PROJECT_DIR")
+    if root and os.path.exists(os.path.join(root, path)):
+        return os.path.join(root, path)
+    return path
+
+
 def load_script(path: str | os.PathLike[str]) -> ModuleType:
     """Import a file by path once; later calls (and references into it) reuse that module.
 
     It is loaded under a private name, so its ``if __name__ == "__main__":`` block does
     not run, and marked so that functions defined in it are referenced by path.
     """
-    resolved = os.path.realpath(path)
+    resolved = os.path.realpath(project_file(os.fspath(path)))
     existing = _loaded_from(resolved)
     if existing is not None:
         return existing

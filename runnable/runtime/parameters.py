@@ -28,7 +28,9 @@ def initial_parameters(parameters_file: str | os.PathLike[str] | None) -> Parame
     params: Parameters = {}
     path = parameters_file or os.environ.get(PARAMETERS_FILE_ENV)
     if path:
-        params.update(_read_parameters_file(os.fspath(path)))
+        from runnable.runtime.loading import project_file
+
+        params.update(_read_parameters_file(project_file(os.fspath(path))))
     for key, raw in sorted(os.environ.items()):
         if not key.startswith(PARAMETER_ENV_PREFIX):
             continue

@@ -58,7 +58,8 @@ def test_linear_pipeline_is_a_dag_of_depends_from_a_start_task_with_a_finish_exi
     assert spec["entrypoint"] == "main" and spec["onExit"] == "runnable-finish"
     assert spec["arguments"]["parameters"] == [{"name": "run_id", "value": ""}, {"name": "parameters_file", "value": ""}]
     tasks = _tasks(workflow)
-    assert list(tasks) == ["runnable-start", "hello-python", "hello-shell"]  # the stub needs no pod
+    assert list(tasks) == ["runnable-start", "hello-python", "hello-shell", "runnable-finish"]  # a stub needs no pod
+    assert tasks["runnable-finish"]["depends"] == "hello-shell.Succeeded"
     assert tasks["hello-python"]["depends"] == "runnable-start.Succeeded"
     assert tasks["hello-shell"]["depends"] == "hello-python.Succeeded"
     step = _templates(workflow)["step"]["container"]
@@ -189,13 +190,13 @@ def test_five_thousand_steps_stay_within_object_limits(project: Path) -> None:
     size = len(json.dumps(workflow))
     assert size < 1_000_000, size
     assert len(json.dumps(config_map["data"])) < 1_000_000
-    assert len(_tasks(workflow)) == 5001
+    assert len(_tasks(workflow)) == 5002
 
 
 def test_a_job_renders_as_a_one_step_workflow(project: Path) -> None:
     workflow = _example("examples/11-jobs/python_tasks.py")
     tasks = _tasks(workflow)
-    assert list(tasks) == ["runnable-start", "job"]
+    assert list(tasks) == ["runnable-start", "job", "runnable-finish"]
     assert tasks["job"]["arguments"]["parameters"] == [{"name": "step", "value": "job"}]
 
 

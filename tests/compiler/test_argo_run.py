@@ -49,8 +49,8 @@ def _with_project_mounted(workflow: dict[str, Any], project: Path) -> dict[str, 
     spec["volumes"].append({"name": "project", "hostPath": {"path": str(project)}})
     for template in spec["templates"]:
         if "container" in template:
-            template["container"]["volumeMounts"].append({"name": "project", "mountPath": PROJECT_IN_IMAGE})
-            template["container"]["workingDir"] = PROJECT_IN_IMAGE
+            template["container"]["volumeMounts"].append({"name": "project", "mountPath": PROJECT_IN_IMAGE,
+                                                          "readOnly": True})
     return workflow
 
 

@@ -152,7 +152,9 @@ def test_default_image_and_pvc_when_no_config(project: Path) -> None:
 
 def run_pod_container(pod_spec: dict[str, Any], volumes_on_host: dict[str, str], config_maps: dict[str, dict[str, str]],
                       labels: dict[str, str], project: Path, image: str, tmp: Path) -> tuple[int, str]:
-    """Run a pod's first container with Docker: volumes map to host folders, fieldRefs to ``labels``."""
+    """Run a pod's first container with Docker as the kubelet would: its user, working directory,
+    read-only root filesystem, dropped capabilities and no privilege escalation; volumes map to host
+    folders, fieldRefs to ``labels``. The image's code is the project folder, mounted read-only."""
     import docker
 
     container = pod_spec["containers"][0]
@@ -165,26 +167,32 @@ def run_pod_container(pod_spec: dict[str, Any], volumes_on_host: dict[str, str],
             env[item["name"]] = labels[re.fullmatch(r"metadata\.labels\['(.+)'\]", path).group(1)]
     args = [_expand(arg, env) for arg in container.get("args", [])]
     volumes = {v["name"]: v for v in pod_spec["volumes"]}
-    binds: dict[str, dict[str, str]] = {str(project): {"bind": "/project", "mode": "rw"}}
+    binds: dict[str, dict[str, str]] = {str(project): {"bind": "/project", "mode": "ro"}}
     for mount in container["volumeMounts"]:
         volume = volumes[mount["name"]]
         if "configMap" in volume:
-            folder = tmp / "configmaps" / volume["configMap"]["name"]
-            folder.mkdir(parents=True, exist_ok=True)
+            source = tmp / "configmaps" / volume["configMap"]["name"]
+            source.mkdir(parents=True, exist_ok=True)
             for name, text in config_maps[volume["configMap"]["name"]].items():
-                (folder / name).write_text(text)
-            source = folder
+                (source / name).write_text(text)
         elif "persistentVolumeClaim" in volume:
             source = Path(volumes_on_host[volume["persistentVolumeClaim"]["claimName"]]) / mount.get("subPath", "")
-            source.mkdir(parents=True, exist_ok=True)
         else:
             source = tmp / "empty" / mount["name"]
-            source.mkdir(parents=True, exist_ok=True)
+        source.mkdir(parents=True, exist_ok=True)
+        for folder in (source, *source.parents):  # the pod's user must reach and write its volumes
+            if folder == tmp.parent:
+                break
+            folder.chmod(0o777)
         binds[str(source)] = {"bind": mount["mountPath"], "mode": "ro" if mount.get("readOnly") else "rw"}
+    pod_security, security = pod_spec.get("securityContext", {}), container.get("securityContext", {})
+    user = f"{pod_security.get('runAsUser', os.getuid())}:{pod_security.get('runAsGroup', os.getgid())}"
     client = docker.from_env()
-    handle = client.containers.create(image, entrypoint=container["command"], command=args, environment=env,
-                                      working_dir="/project", volumes=binds, user=f"{os.getuid()}:{os.getgid()}",
-                                      network_mode="none")
+    handle = client.containers.create(
+        image, entrypoint=container["command"], command=args, environment=env,
+        working_dir=container.get("workingDir"), volumes=binds, user=user, network_mode="none",
+        read_only=security.get("readOnlyRootFilesystem", False), cap_drop=security.get("capabilities", {}).get("drop"),
+        security_opt=["no-new-privileges"] if security.get("allowPrivilegeEscalation") is False else None)
     try:
         handle.start()
         code = handle.wait(timeout=300)["StatusCode"]
@@ -200,6 +208,7 @@ def _expand(text: str, env: dict[str, str]) -> str:
 
 @pytest.mark.parametrize(("example", "parameters"), [
     ("examples/03-parameters/passing_parameters_python.py", {"integer": 3, "stringer": "world", "bumped": 8}),
+    ("examples/04-catalog/catalog_python.py", {}),
     ("examples/11-jobs/python_tasks.py", {}),
 ])
 def test_rendered_job_container_runs_the_definition_to_the_end(example: str, parameters: dict[str, Any],
@@ -222,6 +231,8 @@ def test_rendered_job_container_runs_the_definition_to_the_end(example: str, par
     assert parameters.items() <= values.items()
     if "passing" in example:
         assert (pvc / "catalog" / run_id).is_dir()
+    if "catalog" in example:  # files written in the pod's scratch directory reached the catalog
+        assert (pvc / "catalog" / run_id / "data" / "data.csv").is_file()
     # A second pod of the same Job (backoffLimit) resumes the run: nothing runs again.
     again, logs = run_pod_container(job["spec"]["template"]["spec"], {"claim": str(pvc)},
                                     {config_map["metadata"]["name"]: config_map["data"]}, labels, project,

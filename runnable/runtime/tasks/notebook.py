@@ -69,7 +69,9 @@ def _returns_source(task: TaskSpec, object_dir: str) -> str:
 
 def run(task: TaskSpec, env: TaskEnv) -> dict[str, Any]:
     nbformat, NotebookClient = _imports()
-    source_path = Path(task.command)
+    from runnable.runtime.loading import project_file
+
+    source_path = Path(project_file(task.command))
     try:
         notebook = nbformat.read(str(source_path), as_version=4)
     except FileNotFoundError:
