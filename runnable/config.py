@@ -52,6 +52,8 @@ _K8S_JOB_KEYS: dict[str, Checker] = {
     "secret_from_k8s": _STR,
     "timezone": _STR,
     "project_dir": _STR,
+    "instance": _STR,
+    "part_of": _STR,
 }
 _MINI_K8S_JOB_KEYS: dict[str, Checker] = {
     **_K8S_JOB_KEYS,
@@ -71,6 +73,8 @@ _ARGO_KEYS: dict[str, Checker] = {
     "overrides": _MAP,
     "argoWorkflow": _MAP,
     "project_dir": _STR,
+    "instance": _STR,
+    "part_of": _STR,
     "kind": ("Workflow, WorkflowTemplate or CronWorkflow",
              lambda v: v in ("Workflow", "WorkflowTemplate", "CronWorkflow")),
 }

@@ -66,7 +66,7 @@ def render(definition: Definition, config: Any = None, image: str = "", source: 
     name = kube.base_name(definition, source)
     ir_text, ir_hash = kube.ir_identity(definition)
     config_map = kube.ir_config_map(ir_text, ir_hash, config, name, settings.pod)
-    builder = _Builder(definition, settings)
+    builder = _Builder(definition, settings, name)
     spec = builder.workflow_spec(config_map["metadata"]["name"])
     return [config_map, _document(settings, name, ir_hash, spec)]
 
@@ -84,6 +84,7 @@ def _settings(config: Any, image: str, kind: str) -> _Settings:
     pod = kube.read_settings(defaults, f"{where}.defaults", image)
     pod.pvc = str(raw.get("pvc_for_runnable") or kube.DEFAULT_PVC)
     pod.project_dir = str(raw.get("project_dir") or kube.PROJECT_DIR)
+    kube.read_identity(pod, raw)
     pod.secret_name = str(raw.get("secret_from_k8s") or "")
     for index, volume in enumerate(kube._list(raw.get("custom_volumes") or [], f"{where}.custom_volumes")):
         _custom_volume(pod, volume, f"{where}.custom_volumes[{index}]")
@@ -144,8 +145,9 @@ def _document(settings: _Settings, name: str, ir_hash: str, spec: dict[str, Any]
 class _Builder:
     """Builds the templates of one workflow; every name derives from the user's names."""
 
-    def __init__(self, definition: Definition, settings: _Settings) -> None:
+    def __init__(self, definition: Definition, settings: _Settings, app: str) -> None:
         self.definition = definition
+        self.app = app
         self.settings = settings
         self.templates: dict[str, dict[str, Any]] = {}
         self.step_templates: dict[tuple[str, tuple[str, ...], tuple[Any, ...]], str] = {}
@@ -341,6 +343,9 @@ class _Builder:
                             ) -> dict[str, Any]:
         pod = pod or self.settings.pod
         template: dict[str, Any] = {"name": name}
+        # Pods carry the recommended labels and their template's name; Argo's own annotation
+        # workflows.argoproj.io/node-name names the step.
+        template["metadata"] = {"labels": {**kube.object_labels(self.app, pod), "runnable/template": name}}
         if inputs:
             template["inputs"] = {"parameters": [{"name": item} for item in inputs]}
         if pod.service_account and pod.service_account != self.settings.pod.service_account:

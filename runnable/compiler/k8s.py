@@ -50,6 +50,7 @@ def settings_from(raw: dict[str, Any], image_flag: str = "") -> tuple[kube.PodSe
         pod_level["podSecurityContext"] = pod["securityContext"]
     settings = kube.read_settings({**container, **pod_level}, f"{where}.template.spec", image_flag)
     settings.project_dir = str(raw.get("project_dir") or kube.PROJECT_DIR)
+    kube.read_identity(settings, raw)
     settings.namespace = str(raw.get("namespace") or "")
     settings.pvc = str(raw.get("pvc_claim_name") or kube.DEFAULT_PVC)
     settings.secret_name = str(raw.get("secret_from_k8s") or "")
@@ -88,7 +89,7 @@ def render(definition: Definition, config: Any = None, image: str = "", source: 
         if raw.get("timezone"):
             cron["timeZone"] = str(raw["timezone"])
         cron["concurrencyPolicy"] = "Forbid"  # a run still going is never overtaken by the next
-        cron["jobTemplate"] = {"metadata": {"labels": kube.object_labels(name)}, "spec": job_spec}
+        cron["jobTemplate"] = {"metadata": {"labels": kube.object_labels(name, settings)}, "spec": job_spec}
         workload = {"apiVersion": "batch/v1", "kind": "CronJob",
                     "metadata": kube.metadata(name[:52].rstrip("-"), name, settings, ir_hash), "spec": cron}
     else:
@@ -120,7 +121,7 @@ def _job_spec(definition: Definition, app: str, settings: kube.PodSettings, job_
     spec: dict[str, Any] = {key: job_fields[key] for key in ("activeDeadlineSeconds", "backoffLimit",
                                                                "ttlSecondsAfterFinished") if key in job_fields}
     spec.setdefault("backoffLimit", 2)
-    spec["template"] = {"metadata": {"labels": dict(sorted({**kube.object_labels(app),
+    spec["template"] = {"metadata": {"labels": dict(sorted({**kube.object_labels(app, settings),
                                                             **settings.labels}.items()))},
                         "spec": pod}
     if settings.annotations:

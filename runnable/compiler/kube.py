@@ -74,6 +74,8 @@ class PodSettings(Record):
     labels: dict[str, str] = factory(dict)
     annotations: dict[str, str] = factory(dict)
     project_dir: str = PROJECT_DIR
+    instance: str = ""  # app.kubernetes.io/instance; default: the definition's name
+    part_of: str = ""  # app.kubernetes.io/part-of; default: the definition's name
     security_context: dict[str, Any] = factory(dict)  # the user's relaxations of CONTAINER_SECURITY
     pod_security_context: dict[str, Any] = factory(dict)  # and of POD_SECURITY
 
@@ -254,14 +256,26 @@ def metadata(name: str, app: str, settings: PodSettings, ir_hash: str,
     result: dict[str, Any] = {"generateName" if generate else "name": name}
     if settings.namespace:
         result["namespace"] = settings.namespace
-    result["labels"] = dict(sorted({**object_labels(app), **(labels or {}), **settings.labels}.items()))
+    result["labels"] = dict(sorted({**object_labels(app, settings), **(labels or {}), **settings.labels}.items()))
     result["annotations"] = dict(sorted({HASH_ANNOTATION: f"sha256:{ir_hash}",
                                          **settings.annotations}.items()))
     return result
 
 
-def object_labels(app: str) -> dict[str, str]:
-    return {"app.kubernetes.io/managed-by": MANAGED_BY, "app.kubernetes.io/name": app}
+def object_labels(app: str, settings: PodSettings) -> dict[str, str]:
+    """Kubernetes' recommended labels, on every object and pod we render."""
+    return {
+        "app.kubernetes.io/instance": settings.instance or app,
+        "app.kubernetes.io/managed-by": MANAGED_BY,
+        "app.kubernetes.io/name": app,
+        "app.kubernetes.io/part-of": settings.part_of or app,
+    }
+
+
+def read_identity(settings: PodSettings, raw: dict[str, Any]) -> None:
+    """The executor config's ``instance`` and ``part_of`` (one pipeline, several environments)."""
+    settings.instance = slug(str(raw["instance"]), 63) if raw.get("instance") else ""
+    settings.part_of = slug(str(raw["part_of"]), 63) if raw.get("part_of") else ""
 
 
 def base_name(definition: Definition, source: str = "") -> str:

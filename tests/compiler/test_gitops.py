@@ -1,0 +1,94 @@
+"""The GitOps recipe of docs/gitops.md, followed on a temporary git repository."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+import yaml
+
+from runnable.compiler import gitops
+from tests.helpers import cli
+
+PIPELINE = "examples/07-map/map.py"
+ENVIRONMENTS = {"dev": "examples/configs/argo-dev.yaml", "prod": "examples/configs/argo-prod.yaml"}
+
+
+def _git(repo: Path, *args: str) -> str:
+    result = subprocess.run(["git", "-c", "user.name=ci", "-c", "user.email=ci@example.com", *args], cwd=repo,
+                            capture_output=True, text=True, check=True)
+    return result.stdout
+
+
+def _compile(repo: Path, environment: str, *extra: str) -> subprocess.CompletedProcess[str]:
+    return cli(["compile", PIPELINE, "--target", "argo", "-c", ENVIRONMENTS[environment], "-o",
+                f"deploy/{environment}", *extra], repo)
+
+
+def _objects(folder: Path) -> dict[str, dict]:
+    return {path.name: yaml.safe_load(path.read_text()) for path in sorted(folder.glob("*.yaml"))}
+
+
+def test_one_pipeline_two_environments_in_a_git_repository(project: Path) -> None:
+    repo = project
+    _git(repo, "init", "-q")
+    for environment in ENVIRONMENTS:
+        assert _compile(repo, environment).returncode == 0
+    _git(repo, "add", "-A")
+    _git(repo, "commit", "-q", "-m", "pipelines and their manifests")
+
+    # CI on an unchanged repository: both folders are up to date and valid.
+    for environment in ENVIRONMENTS:
+        assert _compile(repo, environment, "--check").returncode == 0
+    assert cli(["validate", "deploy"], repo).returncode == 0
+
+    dev, prod = _objects(repo / "deploy" / "dev"), _objects(repo / "deploy" / "prod")
+    template_dev, template_prod = dev["workflowtemplate-map.yaml"], prod["workflowtemplate-map.yaml"]
+    assert template_dev["metadata"]["namespace"] == "ml-dev" and template_prod["metadata"]["namespace"] == "ml-prod"
+    labels = template_prod["metadata"]["labels"]
+    assert labels == {"app.kubernetes.io/instance": "ml-pipelines-prod", "app.kubernetes.io/managed-by": "runnable",
+                      "app.kubernetes.io/name": "map", "app.kubernetes.io/part-of": "ml-pipelines"}
+    annotation = "runnable/ir-hash"
+    assert template_dev["metadata"]["annotations"][annotation] == template_prod["metadata"]["annotations"][annotation]
+    pod_labels = template_prod["spec"]["templates"][1]["metadata"]["labels"]
+    assert pod_labels["app.kubernetes.io/part-of"] == "ml-pipelines" and "runnable/template" in pod_labels
+
+    # A change to the pipeline that nobody re-rendered: CI fails with a diff.
+    source = repo / PIPELINE
+    source.write_text(source.read_text().replace('name="check"', 'name="verify"'))
+    stale = _compile(repo, "prod", "--check")
+    assert stale.returncode == 1 and "+++ b/workflowtemplate-map.yaml" in stale.stdout
+    assert "verify" in stale.stdout
+
+    # Re-rendering changes only files of the folder, drops the old ConfigMap, and CI passes again.
+    old_config_maps = sorted(p.name for p in (repo / "deploy" / "prod").glob("configmap-*"))
+    for environment in ENVIRONMENTS:
+        assert _compile(repo, environment).returncode == 0
+    changed = _git(repo, "status", "--porcelain").splitlines()
+    assert changed and all(line[3:].startswith(("deploy/", "examples/")) for line in changed)
+    new_config_maps = sorted(p.name for p in (repo / "deploy" / "prod").glob("configmap-*"))
+    assert len(new_config_maps) == 1 and new_config_maps != old_config_maps
+    _git(repo, "add", "-A")
+    _git(repo, "commit", "-q", "-m", "re-render")
+    assert all(_compile(repo, env, "--check").returncode == 0 for env in ENVIRONMENTS)
+    assert _git(repo, "status", "--porcelain") == ""
+
+
+def test_kubectl_kustomize_builds_each_environment(project: Path) -> None:
+    if shutil.which("kubectl") is None:
+        pytest.skip("kubectl is not installed")
+    for environment in ENVIRONMENTS:
+        assert _compile(project, environment).returncode == 0
+        built = subprocess.run(["kubectl", "kustomize", f"deploy/{environment}"], cwd=project, capture_output=True,
+                               text=True)
+        assert built.returncode == 0, built.stderr
+        kinds = sorted(doc["kind"] for doc in yaml.safe_load_all(built.stdout))
+        assert kinds == ["ConfigMap", "WorkflowTemplate"]
+
+
+def test_files_are_named_after_their_objects() -> None:
+    document = {"kind": "WorkflowTemplate", "metadata": {"name": "train"}}
+    assert gitops.file_name(document) == "workflowtemplate-train.yaml"
+    assert gitops.file_name({"kind": "Workflow", "metadata": {"generateName": "train-"}}) == "workflow-train.yaml"
