@@ -277,11 +277,16 @@ def _name_problems(kind: str, metadata: Any) -> list[str]:
     name, prefix = metadata.get("name"), metadata.get("generateName")
     if not name and not prefix:
         return ["metadata: needs a name (or a generateName)"]
+    messages = []
+    namespace = metadata.get("namespace")
+    if namespace is not None:
+        problem = _syntax_problem(namespace, "label", 63) if isinstance(namespace, str) else "must be a string"
+        if problem:
+            messages.append(f"metadata.namespace: {problem} (a namespace name)")
     rule = NAME_RULES.get(kind)
     if rule is None:
-        return []
+        return messages
     syntax, longest = rule
-    messages = []
     if isinstance(name, str) and name:
         problem = _syntax_problem(name, syntax, longest)
         if problem:

@@ -491,3 +491,10 @@ def test_the_config_map_schema_agrees_with_kubernetes_validate() -> None:
     check()
     print(f"\nConfigMap cases compared with kubernetes-validate: {seen}")
     assert seen["cases"] >= 150 and seen["invalid"] >= 50
+
+
+def test_a_namespace_must_be_a_dns_label() -> None:
+    document = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "ir", "namespace": "Bad_NS"},
+                "data": {}}
+    [problem] = checks.problems([document])
+    assert problem.startswith("ConfigMap/ir: metadata.namespace: 'Bad_NS' is not a DNS-1123 label")
