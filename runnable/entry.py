@@ -39,25 +39,14 @@ def _compile(argv: list[str]) -> None:
     import gc
     import os
 
-    options: dict[str, object] = {}
-    positional: list[str] = []
-    items = iter(argv)
-    for item in items:
-        name, eq, value = item.partition("=")
-        if name in _COMPILE_OPTIONS:
-            if not eq:
-                value = next(items, None)  # type: ignore[assignment]
-                if value is None:
-                    return
-            options[_COMPILE_OPTIONS[name]] = value
-        elif item == "--check":
-            options["check"] = True
-        elif item.startswith("-") or positional:
-            return
-        else:
-            positional.append(item)
+    try:
+        positional, flags, given = _split(argv, set(_COMPILE_OPTIONS), {"--check"})
+    except ValueError:
+        return
     if len(positional) != 1:
         return
+    options: dict[str, object] = {_COMPILE_OPTIONS[name]: value for name, value in given.items()}
+    options["check"] = "--check" in flags
     gc.disable()
     try:
         from runnable.compiling import compile_target
@@ -123,27 +112,37 @@ def _error_code(exc: BaseException) -> int | None:
     return None
 
 
-def _parse(argv: list[str]) -> tuple[str, set[str], dict[str, str]]:
-    from runnable.ir.errors import RunnableError
-
+def _split(argv: list[str], value_options: set[str], flag_options: set[str]
+           ) -> tuple[list[str], set[str], dict[str, str]]:
+    """Positional arguments, flags and ``--option value``/``--option=value``; ValueError when unsure."""
     positional: list[str] = []
     flags: set[str] = set()
     options: dict[str, str] = {}
     items = iter(argv)
     for item in items:
         name, eq, value = item.partition("=")
-        if name in _OPTIONS:
+        if name in value_options:
             if not eq:
                 value = next(items, None)  # type: ignore[assignment]
                 if value is None:
-                    raise RunnableError(f"execute-step: {name} needs a value.")
+                    raise ValueError(f"{name} needs a value.")
             options[name] = value
-        elif item in _FLAGS:
+        elif item in flag_options:
             flags.add(item)
         elif item.startswith("-"):
-            raise RunnableError(f"execute-step: unknown option {item!r}; see 'runnable execute-step --help'.")
+            raise ValueError(f"unknown option {item!r}; see 'runnable execute-step --help'.")
         else:
             positional.append(item)
+    return positional, flags, options
+
+
+def _parse(argv: list[str]) -> tuple[str, set[str], dict[str, str]]:
+    from runnable.ir.errors import RunnableError
+
+    try:
+        positional, flags, options = _split(argv, _OPTIONS, _FLAGS)
+    except ValueError as exc:
+        raise RunnableError(f"execute-step: {exc}") from None
     if len(positional) != 1:
         raise RunnableError("execute-step takes exactly one IR file.")
     return positional[0], flags, options

@@ -22,7 +22,7 @@ from typing import Any
 
 from runnable.compiler.names import unique_names
 from runnable.ir.errors import DefinitionError, RunnableError
-from runnable.ir.model import Definition, Graph, Node
+from runnable.ir.model import Definition, Graph, Node, node_secrets
 from runnable.ir.serialize import content_hash, dump_yaml, to_json
 
 START, FINISH = "runnable-start", "runnable-finish"
@@ -116,7 +116,7 @@ def render(definition: Definition, output_dir: str, config: Any = None, image: s
     base = _base_service(settings, project, config_file)
     services: dict[str, Any] = {START: _service(base, ["--start", "--parameters", "${RUNNABLE_PARAMETERS_FILE:-}"], {})}
     for internal, after in plan.steps.items():
-        task_secrets = sorted(_all_secrets(plan.nodes[internal]))
+        task_secrets = sorted(node_secrets(plan.nodes[internal]))
         depends = {names[d]: {"condition": "service_completed_successfully"} for d in after} or {
             START: {"condition": "service_completed_successfully"}}
         services[names[internal]] = _service(base, ["--step", literal(internal), "--exit-zero"], depends, task_secrets)
@@ -198,15 +198,6 @@ def _service(base: dict[str, Any], args: list[str], depends: dict[str, Any], sec
     if depends:
         service["depends_on"] = depends
     return service
-
-
-def _all_secrets(node: Node) -> set[str]:
-    """Secret names of a step and, for a composite run in one container, of everything inside."""
-    found = set(node.task.secrets) if node.task else set()
-    for sub in node.graphs().values():
-        for inner in sub.nodes.values():
-            found |= _all_secrets(inner)
-    return found
 
 
 def validate(document: dict[str, Any]) -> None:

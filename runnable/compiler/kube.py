@@ -13,7 +13,7 @@ from typing import Any
 
 from runnable.compiler.names import slug
 from runnable.ir.errors import ConfigError, DefinitionError
-from runnable.ir.model import Definition, Node
+from runnable.ir.model import Definition, node_secrets
 from runnable.ir.record import Record, factory
 from runnable.ir.serialize import canonical_json, sha256_hex
 
@@ -320,14 +320,6 @@ def secret_env(names: list[str], settings: PodSettings, where: str) -> list[dict
             for name in sorted(set(names))]
 
 
-def all_secrets(node: Node) -> set[str]:
-    found = set(node.task.secrets) if node.task else set()
-    for graph in node.graphs().values():
-        for inner in graph.nodes.values():
-            found |= all_secrets(inner)
-    return found
-
-
 def definition_secrets(definition: Definition) -> list[str]:
     if definition.kind == "job":
         assert definition.job is not None
@@ -335,7 +327,7 @@ def definition_secrets(definition: Definition) -> list[str]:
     assert definition.graph is not None
     found: set[str] = set()
     for node in definition.graph.nodes.values():
-        found |= all_secrets(node)
+        found |= node_secrets(node)
     return sorted(found)
 
 

@@ -248,3 +248,12 @@ class Definition(Record):
             job=TaskSpec.from_dict(job) if job else None,
             ir_version=int(data.get("ir_version", IR_VERSION)),
         )
+
+
+def node_secrets(node: Node) -> set[str]:
+    """Secret names of a step and, for a composite, of every step inside it."""
+    found = set(node.task.secrets) if node.task else set()
+    for graph in node.graphs().values():
+        for inner in graph.nodes.values():
+            found |= node_secrets(inner)
+    return found
