@@ -11,7 +11,7 @@ from typing import Any, Callable
 
 import pytest
 
-from runnable.compiler import checks
+from runnable.compiler import checks, kube_rules
 from runnable.ir.errors import DefinitionError, RunnableError
 
 pytest.importorskip("kubernetes_validate")
@@ -291,9 +291,9 @@ def test_quantities() -> None:
     good = {"1": 1, "500m": Decimal("0.5"), "1Gi": 2 ** 30, "1e3": 1000, "1E": 10 ** 18, "2.5k": 2500, ".5": 0.5,
             "+1": 1, "1.": 1, "100u": Decimal("0.0001"), "3n": Decimal("3e-9"), 2: 2, 0.25: Decimal("0.25")}
     for text, number in good.items():
-        assert checks.parse_quantity(text) == Decimal(str(number)) if not isinstance(number, Decimal) else number
+        assert kube_rules.parse_quantity(text) == Decimal(str(number)) if not isinstance(number, Decimal) else number
     for text in ("1 Gi", "", "1gi", "1GB", "1e", "Gi", "1.2.3", "1Ki1", True, None, [1], float("nan")):
-        assert checks.parse_quantity(text) is None, text
+        assert kube_rules.parse_quantity(text) is None, text
 
 
 def test_checking_argo_documents_imports_no_schema_library() -> None:
@@ -445,7 +445,7 @@ def test_the_config_map_schema_agrees_with_kubernetes_validate() -> None:
 
     from runnable.compiler import argo_schema
 
-    kubernetes_validate = checks._kubernetes_validate()  # with its schema files read once
+    kubernetes_validate = kube_rules._kubernetes_validate()  # with its schema files read once
 
     scalars = (st.booleans() | st.integers(-5, 10 ** 6) | st.floats(allow_nan=False, allow_infinity=False)
                | st.text(max_size=5) | st.sampled_from(["v1", "ConfigMap", "x", "2024-01-01T00:00:00Z"]))
@@ -474,7 +474,7 @@ def test_the_config_map_schema_agrees_with_kubernetes_validate() -> None:
                 del parent[key]
         if not isinstance(document.get("apiVersion"), str) or document.get("kind") != "ConfigMap":
             return  # kubernetes-validate picks its schema by these two
-        ours = argo_schema.validate_against("ConfigMap", checks.CONFIG_MAP_SCHEMA, document)
+        ours = argo_schema.validate_against("ConfigMap", kube_rules.CONFIG_MAP_SCHEMA, document)
         try:
             kubernetes_validate.validate(document, checks.K8S_VERSION, strict=True)
             theirs = None
