@@ -14,8 +14,17 @@ class Masker:
     """Replaces known secret values in text before it is shown or stored."""
 
     def __init__(self, secrets: list[str]) -> None:
+        # Each value also as JSON escapes it (an executed notebook is stored as JSON) and, for a
+        # multi-line value such as a key file, line by line (output is shown line by line).
         # Longest first, so a secret that contains another is masked whole.
-        self.secrets = sorted({s for s in secrets if s}, key=len, reverse=True)
+        import json
+
+        forms: set[str] = set()
+        for secret in filter(None, secrets):
+            pieces = [secret] + [line for line in secret.splitlines() if len(line.strip()) >= 6]
+            for piece in pieces:
+                forms.update({piece, json.dumps(piece)[1:-1], json.dumps(piece, ensure_ascii=False)[1:-1]})
+        self.secrets = sorted(forms, key=len, reverse=True)
 
     def __call__(self, text: str) -> str:
         for secret in self.secrets:
