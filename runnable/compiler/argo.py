@@ -45,7 +45,8 @@ DECISION_OUTPUTS = {"indices": "[]", "branch_index": "-1", "again": "false", "ne
 _DEFAULTS_KEYS = kube.OVERRIDE_KEYS
 _WORKFLOW_META_KEYS = {"generateName", "name", "namespace", "labels", "annotations"}
 _WORKFLOW_SPEC_KEYS = {"activeDeadlineSeconds", "nodeSelector", "parallelism", "podGC", "serviceAccountName",
-                       "tolerations", "ttlStrategy", "priority", "imagePullSecrets"}
+                       "tolerations", "ttlStrategy", "priority", "imagePullSecrets", "automountServiceAccountToken",
+                       "executor"}
 _NAME_LIMIT = 50  # step task names; helper tasks add "--" and a suffix within 63
 
 
@@ -178,6 +179,11 @@ class _Builder:
             spec[key] = self.settings.workflow_spec[key]
         if pod.service_account and "serviceAccountName" not in spec:
             spec["serviceAccountName"] = pod.service_account
+        # Steps get no service-account token; Argo's own containers in each pod (which report the
+        # step's outcome) get the workflow's account through `executor`. Either can be changed in config.
+        spec.setdefault("automountServiceAccountToken", False)
+        if spec["automountServiceAccountToken"] is False:
+            spec.setdefault("executor", {"serviceAccountName": spec.get("serviceAccountName") or "default"})
         spec["securityContext"] = pod.pod_security()
         spec["volumes"] = kube.volumes(config_map_name, pod)
         spec["templates"] = list(self.templates.values())

@@ -26,6 +26,7 @@ IR_VOLUME = "runnable-ir"
 STORE_VOLUME = "runnable-store"
 WORK_VOLUME, WORK_DIR = "runnable-work", "/runnable/work"
 TMP_VOLUME, TMP_DIR = "runnable-tmp", "/tmp"
+WORK_SIZE, TMP_SIZE = "10Gi", "1Gi"  # a runaway step fills its own emptyDir, not the node's disk
 PROJECT_DIR = "/project"  # where `runnable image build --include-project` puts the code
 DEFAULT_IMAGE = "runnable-project:latest"
 DEFAULT_PVC = "runnable"
@@ -46,9 +47,9 @@ CONTAINER_SECURITY: dict[str, Any] = {
 }
 POD_SECURITY: dict[str, Any] = {
     "runAsNonRoot": True,
-    "runAsUser": 1000,
-    "runAsGroup": 1000,
-    "fsGroup": 1000,
+    "runAsUser": 10001,  # above the host's login users (0-9999): no overlap with a real account
+    "runAsGroup": 10001,
+    "fsGroup": 10001,
     "seccompProfile": {"type": "RuntimeDefault"},
 }
 OVERRIDE_KEYS = {"image", "imagePullPolicy", "resources", "env", "nodeSelector", "tolerations", "serviceAccountName",
@@ -290,8 +291,8 @@ def volumes(config_map_name: str, settings: PodSettings) -> list[dict[str, Any]]
     own = [
         {"name": IR_VOLUME, "configMap": {"name": config_map_name}},
         {"name": STORE_VOLUME, "persistentVolumeClaim": {"claimName": settings.pvc}},
-        {"name": WORK_VOLUME, "emptyDir": {}},
-        {"name": TMP_VOLUME, "emptyDir": {}},
+        {"name": WORK_VOLUME, "emptyDir": {"sizeLimit": WORK_SIZE}},
+        {"name": TMP_VOLUME, "emptyDir": {"sizeLimit": TMP_SIZE}},
     ]
     return own + settings.volumes
 

@@ -39,10 +39,7 @@ WEAK_WORKFLOW = GOLDEN / "03-parameters" / "use_secrets" / "argo" / "workflow-us
 
 # Skipped on the Argo step pods only: the same checks pass on the k8s target's Jobs, where
 # they must keep running. Each reason is also in docs/security.md.
-ARGO_POD_SKIPS = {
-    "CKV_K8S_38": "pending renderer fix: the Workflow does not set automountServiceAccountToken: false "
-                  "(with executor.serviceAccountName), so every step container gets the service account token",
-}
+ARGO_POD_SKIPS: dict[str, str] = {}
 
 # Checks every pod we render must pass: resources, privileges, host namespaces, capabilities,
 # root filesystem, user, seccomp, service account token.
