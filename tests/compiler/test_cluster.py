@@ -447,3 +447,19 @@ def test_execute_with_the_argo_executor_submits_and_returns_the_outcome(tmp_path
         [name] = standin.names("workflows", "ml")
         assert {"name": "run_id", "value": "from-python"} in \
             standin.get("workflows", "ml", name)["spec"]["arguments"]["parameters"]
+
+
+def test_execute_with_the_k8s_job_executor_submits_waits_and_reports_failure(tmp_path: Path, monkeypatch) -> None:
+    from runnable import ShellJob
+    from runnable.ir.errors import ExecutionFailedError
+
+    job = ShellJob(command="exit 1")
+    config = tmp_path / "k8s.yaml"
+    config.write_text("job-executor:\n  type: k8s-job\n  config:\n    namespace: batch\n")
+    with KubeStandIn(phases={"Job": ["Pending", "Running", "Failed"]}) as standin:
+        monkeypatch.setenv("KUBECONFIG", str(standin.write_kubeconfig(tmp_path / "kubeconfig")))
+        with pytest.raises(ExecutionFailedError) as failed:
+            job.execute(configuration_file=str(config))
+        assert failed.value.run_log.status == "FAIL" and failed.value.run_log.executor == "k8s-job"
+        assert standin.names("jobs", "batch") == [failed.value.run_log.run_id]
+        assert len(standin.names("configmaps", "batch")) == 1
