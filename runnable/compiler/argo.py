@@ -238,7 +238,7 @@ class _Builder:
             template = self._branch_template(graph, f"{path}.{key}")
             tasks.append(_task(f"{base}--{keys[key]}", template, depends, prefix=f"{internal}.{quote_step_path(key)}."))
         join = " && ".join(f"({t['name']}.Succeeded || {t['name']}.Failed)" for t in tasks)
-        return [*tasks, _task(base, STEP, join, step=internal)]
+        return [*tasks, _task(base, self._join_template(), join, step=internal)]
 
     def _map_tasks(self, node: Node, base: str, internal: str, path: str, depends: str) -> list[dict[str, Any]]:
         assert node.branch is not None
@@ -247,7 +247,7 @@ class _Builder:
         each = _task(items, template, f"{fan_out}.Succeeded", prefix=f"{internal}.{{{{item}}}}.")
         each["withParam"] = f"{{{{tasks.{fan_out}.outputs.parameters.indices}}}}"
         join = f"{items}.Succeeded || {items}.Failed || {items}.Skipped"
-        return [self._decide_task(fan_out, internal, depends), each, _task(base, STEP, join, step=internal)]
+        return [self._decide_task(fan_out, internal, depends), each, _task(base, self._join_template(), join, step=internal)]
 
     def _conditional_tasks(self, node: Node, base: str, internal: str, path: str, depends: str
                            ) -> list[dict[str, Any]]:
@@ -263,7 +263,7 @@ class _Builder:
             task["when"] = f"{{{{tasks.{choose}.outputs.parameters.branch_index}}}} == {index}"
             tasks.append(task)
         join = " && ".join(f"({t['name']}.Succeeded || {t['name']}.Failed || {t['name']}.Skipped)" for t in tasks[1:])
-        return [*tasks, _task(base, STEP, join, step=internal)]
+        return [*tasks, _task(base, self._join_template(), join, step=internal)]
 
     def _loop_tasks(self, node: Node, base: str, internal: str, path: str, depends: str) -> list[dict[str, Any]]:
         assert node.branch is not None
@@ -271,7 +271,11 @@ class _Builder:
         loop = _task(f"{base}--loop", template, depends)
         loop["arguments"] = {"parameters": [{"name": "loop", "value": internal}, {"name": "index", "value": "0"}]}
         join = f"{base}--loop.Succeeded || {base}--loop.Failed"
-        return [loop, _task(base, STEP, join, step=internal)]
+        return [loop, _task(base, self._join_template(), join, step=internal)]
+
+    def _join_template(self) -> str:
+        """The plain step template: a composite's own step replays its branches and records it."""
+        return self._step_template(TaskSpec(kind="python", command=""), "")
 
     def _decide_task(self, name: str, internal: str, depends: str) -> dict[str, Any]:
         self._decide_template()
@@ -327,6 +331,8 @@ class _Builder:
         name = "-".join(parts)
         if retry and (task.backoff_seconds, task.backoff_factor) != (0.0, 2.0):
             name += "-" + short_hash(repr(retry))
+        if name in self.branch_names.values():  # a branch template took this name first
+            name += "-" + short_hash(f"step template {name}")
         pod = self.settings.pod
         if override_key:
             if override_key not in self.settings.overrides:

@@ -248,3 +248,10 @@ def test_map_and_nested_composites_compile(project: Path) -> None:
     values = [p["value"] for t in _templates(workflow).values() for task in t.get("dag", {}).get("tasks", [])
               for p in task.get("arguments", {}).get("parameters", [])]
     assert "{{inputs.parameters.prefix}}fan.a." in values
+
+
+def test_a_branch_named_like_a_step_template_does_not_clash(project: Path) -> None:
+    branch = Pipeline(steps=[PythonTask(name="inner", function=noop, overrides={"argo": "gpu"})])
+    pipeline = Pipeline(steps=[Parallel(name="step", branches={"gpu": branch, "other": branch})])
+    names = [t["name"] for t in _templates(_render(pipeline.to_ir())[1]).values()]
+    assert len(names) == len(set(names)) and "step-gpu" in names
