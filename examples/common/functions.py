@@ -156,16 +156,15 @@ def countdown(remaining: int = 3) -> tuple[int, bool, int]:
     return remaining, remaining <= 0, iteration
 
 
-_FLAKY_MARKER = Path(".flaky-attempts")
-
-
 def flaky() -> int:
-    """Fails on the first two calls, then succeeds: shows max_attempts."""
-    attempts = int(_FLAKY_MARKER.read_text()) + 1 if _FLAKY_MARKER.exists() else 1
-    _FLAKY_MARKER.write_text(str(attempts))
+    """Fails on its first two attempts, then succeeds: shows max_attempts.
+
+    The attempt number comes from runnable (RUNNABLE_STEP_ATTEMPT), not from a file in the
+    working directory: on a cluster every attempt starts in a fresh pod.
+    """
+    attempts = int(os.environ.get("RUNNABLE_STEP_ATTEMPT", "1"))
     if attempts < 3:
         raise RuntimeError(f"flaky failure number {attempts}")
-    _FLAKY_MARKER.unlink()
     return attempts
 
 
