@@ -47,7 +47,7 @@ _WORKFLOW_META_KEYS = {"generateName", "name", "namespace", "labels", "annotatio
 _WORKFLOW_SPEC_KEYS = {"activeDeadlineSeconds", "nodeSelector", "parallelism", "podGC", "serviceAccountName",
                        "tolerations", "ttlStrategy", "priority", "imagePullSecrets", "automountServiceAccountToken",
                        "executor"}
-_NAME_LIMIT = 50  # step task names; helper tasks add "--" and a suffix within 63
+_NAME_LIMIT = 48  # step task names; helper tasks add "--" and a suffix of at most 12 within 63
 
 
 class _Settings(Record):
@@ -331,8 +331,9 @@ class _Builder:
         name = "-".join(parts)
         if retry and (task.backoff_seconds, task.backoff_factor) != (0.0, 2.0):
             name += "-" + short_hash(repr(retry))
-        if name in self.branch_names.values():  # a branch template took this name first
-            name += "-" + short_hash(f"step template {name}")
+        taken = set(self.step_templates.values()) | set(self.branch_names.values())
+        if name in taken:  # another override key or a branch template slugs to the same name
+            name += "-" + short_hash(repr(key))
         pod = self.settings.pod
         if override_key:
             if override_key not in self.settings.overrides:

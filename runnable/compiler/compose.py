@@ -20,8 +20,9 @@ from __future__ import annotations
 import os
 from typing import Any
 
+from runnable.compiler.gitops import one_line
 from runnable.compiler.names import unique_names
-from runnable.ir.errors import DefinitionError, RunnableError
+from runnable.ir.errors import ConfigError, DefinitionError, RunnableError
 from runnable.ir.model import Definition, Graph, Node, node_secrets
 from runnable.ir.serialize import content_hash, dump_yaml, to_json
 
@@ -92,8 +93,8 @@ def _topological(graph: Graph) -> list[str]:
     return list(reversed(order))
 
 
-def container_settings(config: Any, image: str) -> dict[str, Any]:
-    section = config.executor_for("pipeline") if config is not None else None
+def container_settings(config: Any, image: str, kind: str = "pipeline") -> dict[str, Any]:
+    section = config.executor_for(kind) if config is not None else None
     settings: dict[str, Any] = dict(section.config) if section is not None and section.type == "local-container" else {}
     if image:
         settings["docker_image"] = image
@@ -104,7 +105,7 @@ def container_settings(config: Any, image: str) -> dict[str, Any]:
 def render(definition: Definition, output_dir: str, config: Any = None, image: str = "", source: str = "",
            config_file: str = "") -> dict[str, str]:
     """The files of the compose target, by name: the compose file and the IR it runs."""
-    settings = container_settings(config, image)
+    settings = container_settings(config, image, definition.kind)
     project = os.path.relpath(os.getcwd(), os.path.abspath(output_dir)).replace(os.sep, "/")
     plan = ServicePlan()
     if definition.kind == "job":
@@ -123,7 +124,7 @@ def render(definition: Definition, output_dir: str, config: Any = None, image: s
     services[FINISH] = _service(base, ["--finish"], {
         name: {"condition": "service_completed_successfully"} for name in [START, *(names[s] for s in plan.steps)]})
     header = (
-        f"# Rendered by runnable from {source or 'a definition'}; do not edit by hand.\n"
+        f"# Rendered by runnable from {one_line(source) or 'a definition'}; do not edit by hand.\n"
         f"# IR sha256:{content_hash(definition)}\n"
         "# Run: RUNNABLE_RUN_ID=<new id> docker compose up --abort-on-container-failure\n"
         "#   or: runnable apply <this folder>\n"
@@ -145,13 +146,13 @@ def _base_service(settings: dict[str, Any], project: str, config_file: str) -> d
         {"type": "bind", "source": f"./{IR_FILE}", "target": IR_IN_CONTAINER, "read_only": True},
     ]
     if settings.get("mount_project", True):
-        volumes.insert(0, {"type": "bind", "source": project, "target": PROJECT_IN_CONTAINER})
+        volumes.insert(0, {"type": "bind", "source": literal(project), "target": PROJECT_IN_CONTAINER})
     else:
         volumes += [
             {"type": "volume", "source": "run-logs", "target": f"{PROJECT_IN_CONTAINER}/.run_log_store"},
             {"type": "volume", "source": "catalog", "target": f"{PROJECT_IN_CONTAINER}/.catalog"},
         ]
-    environment = {str(k): literal(str(v)) for k, v in sorted(settings.get("environment", {}).items())}
+    environment = {_env_name(str(k)): literal(str(v)) for k, v in sorted(settings.get("environment", {}).items())}
     environment.setdefault("HOME", "/tmp")
     base: dict[str, Any] = {
         "image": literal(settings["docker_image"]),
@@ -164,9 +165,20 @@ def _base_service(settings: dict[str, Any], project: str, config_file: str) -> d
         + (["-c", literal(config_file)] if config_file else []),
     }
     if settings.get("network"):
-        base["network_mode"] = settings["network"]
-    base["security"] = {**SECURE_SERVICE, **settings.get("security", {})}
+        base["network_mode"] = literal(str(settings["network"]))
+    security = {**SECURE_SERVICE, **settings.get("security", {})}
+    base["security"] = {key: [literal(str(v)) for v in value] if isinstance(value, list) else value
+                        for key, value in security.items()}
     return base
+
+
+def _env_name(name: str) -> str:
+    """Compose sets ``KEY=value`` items: a key must be non-empty, without '=' or '$' (compose would split or
+    interpolate it) and printable."""
+    if not name or "=" in name or "$" in name or not name.isprintable() or name != name.strip():
+        raise ConfigError(f"Environment variable name {name!r} cannot be passed to a container: use letters, "
+                          "digits and '_'.")
+    return name
 
 
 # Secure by default, as far as compose can say it: a read-only root filesystem (the project and

@@ -43,8 +43,13 @@ def render_files(documents: list[dict[str, Any]], source: str, ir_hash: str) -> 
     return dict(sorted(files.items()))
 
 
+def one_line(text: str) -> str:
+    """A value for a comment line: control characters (a newline would end the comment) escaped."""
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
+
+
 def _header(source: str, ir_hash: str, how: str) -> str:
-    return (f"{HEADER_MARK} from {source or 'a definition'}; do not edit by hand.\n"
+    return (f"{HEADER_MARK} from {one_line(source) or 'a definition'}; do not edit by hand.\n"
             f"# IR sha256:{ir_hash}\n"
             f"# Apply: {how}\n")
 

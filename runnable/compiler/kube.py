@@ -137,6 +137,10 @@ def env_list(raw: Any, where: str) -> list[dict[str, Any]]:
     for index, item in enumerate(_list(raw, where)):
         if not isinstance(item, dict) or not isinstance(item.get("name"), str) or not item["name"]:
             raise ConfigError(f"{where}[{index}] must be a mapping with a 'name'.")
+        name = item["name"]
+        if "=" in name or not name.isascii() or not name.isprintable() or name != name.strip():
+            raise ConfigError(f"{where}[{index}]: environment variable name {name!r} is not valid in Kubernetes "
+                              "(printable ASCII, no '=' and no surrounding spaces).")
         if "valueFrom" in item:
             result.append({"name": item["name"], "valueFrom": item["valueFrom"]})
         else:

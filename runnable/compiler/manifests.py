@@ -45,6 +45,10 @@ def with_run_arguments(documents: list[dict[str, Any]], run_id: str, parameters_
     """Argo workflows take the run id and parameters file as workflow arguments at submit time."""
     if not run_id and not parameters_file:
         return documents
+    for option, value in (("--run-id", run_id), ("--parameters", parameters_file)):
+        if "{{" in value or not value.isprintable():
+            raise RunnableError(f"{option} {value!r}: Argo would read '{{{{' as an expression of its own (and "
+                                "a control character cannot be passed); choose another value.")
     values = {"run_id": run_id, "parameters_file": parameters_file}
     workflows = [d for d in documents if d.get("kind") == "Workflow"]
     if not workflows:

@@ -35,7 +35,23 @@ def validate_definition(definition: Definition) -> Definition:
         validate_graph(definition.graph, frozenset())
     else:
         raise DefinitionError(f"Unknown definition kind {definition.kind!r}; expected 'job' or 'pipeline'.")
+    _check_encodable(definition)
     return definition
+
+
+def _check_encodable(definition: Definition) -> None:
+    """Every text must be valid Unicode (UTF-8) and every mapping keyed by strings: files and pods need both."""
+    import json
+
+    try:
+        json.dumps(definition.to_dict(), sort_keys=True, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError as exc:
+        bad = exc.object[max(exc.start - 20, 0):exc.end + 20] if isinstance(exc.object, str) else ""
+        raise DefinitionError(f"The definition holds text that is not valid Unicode (a lone surrogate) near "
+                              f"{bad!r}; use real characters.") from None
+    except TypeError as exc:
+        raise DefinitionError(f"The definition holds a mapping whose keys are not all strings ({exc}); "
+                              "use string keys (e.g. in optional_ploomber_args).") from None
 
 
 def validate_task(task: TaskSpec, where: str) -> None:
@@ -124,6 +140,9 @@ def _validate_composite(node: Node, enclosing: frozenset[str]) -> None:
             check_reducer(node.reducer, where)
     if node.type == "conditional":
         check_parameter_name(node.parameter, f"{where}: parameter")
+        if node.default is not None and "default" in node.branches:
+            raise DefinitionError(f"{where}: a branch named 'default' next to a default branch is ambiguous; "
+                                  "rename the branch.")
     if node.type == "loop":
         if isinstance(node.max_iterations, bool) or not isinstance(node.max_iterations, int) or node.max_iterations < 1:
             raise DefinitionError(f"{where}: max_iterations must be an integer of at least 1, got {node.max_iterations!r}.")

@@ -48,7 +48,9 @@ def _mapping(data: dict[Any, Any], indent: int, out: list[str], first_prefix: st
     pad = " " * indent
     for position, (key, value) in enumerate(data.items()):
         line_start = first_prefix if position == 0 and first_prefix is not None else pad
-        head = f"{line_start}{_key(key)}:"
+        key_text = _key(key)
+        # A simple key may be 1,024 characters at most; a longer one is written as an explicit key.
+        head = f"{line_start}{key_text}:" if len(key_text) < 1000 else f"{line_start}? {key_text}\n{pad}:"
         if isinstance(value, dict) and value:
             out.append(head + "\n")
             _mapping(value, indent + 2, out)
