@@ -181,9 +181,14 @@ def retry_run(run_id: str, config: Config, *, log_level: str = "WARNING", tag: s
 def _resume(definition: Definition, config: Config, run_log: RunLog, stores: tuple[Any, Any, Any], verbosity: int,
             task_runner: Any = None) -> RunLog:
     """Run an existing run again in place: succeeded steps are skipped, its ending is decided again."""
+    previous = _reopen(run_log, stores[0])
+    return _execute(definition, config, run_log, stores, previous, verbosity, task_runner)
+
+
+def _reopen(run_log: RunLog, store: Any) -> dict[str, StepLog]:
+    """Mark a run as running again (its ending forgotten); returns the records of its steps."""
     from runnable.stores.records import PROCESSING
 
-    store = stores[0]
     previous = run_log.steps
     for name, step in previous.items():
         if step.type in ("success", "fail"):
@@ -193,15 +198,15 @@ def _resume(definition: Definition, config: Config, run_log: RunLog, stores: tup
     run_log.end_time = ""
     run_log.parameters = dict(run_log.initial_parameters)
     store.put_run(run_log)
-    return _execute(definition, config, run_log, stores, previous, verbosity, task_runner)
+    return previous
 
 
 def _run_all(definition: Definition, config: Config, run_log: RunLog, stores: tuple[Any, Any, Any],
-             verbosity: int) -> tuple[int, str]:
+             verbosity: int, reopened: bool) -> tuple[int, str]:
     from runnable.stores.records import SUCCESS
 
     if run_log.status != SUCCESS:
-        run_log.retries += 1 if run_log.steps else 0  # a pod started again after a crash
+        run_log.retries += 1 if run_log.steps and not reopened else 0  # a pod started again after a crash
         run_log = _resume(definition, config, run_log, stores, verbosity)
     return (0 if run_log.status == SUCCESS else 1), run_log.status
 
@@ -398,9 +403,9 @@ def execute_step(
     stores = build_stores(config)
     store = stores[0]
     if start or run_all:
-        _start_run(definition, store, run_id, text, parameters_file, tag, config)
+        reopened = _start_run(definition, store, run_id, text, parameters_file, tag, config)
         if run_all:
-            return _run_all(definition, config, store.get_run(run_id), stores, verbosity)
+            return _run_all(definition, config, store.get_run(run_id), stores, verbosity, reopened)
         return 0, None
     run_log = store.get_run(run_id)
     if run_log.ir_hash != content_hash(definition):
@@ -493,8 +498,13 @@ def _check_step_path(graph: Any, step: str) -> None:
 
 
 def _start_run(definition: Definition, store: Any, run_id: str, text: str, parameters_file: str, tag: str,
-               config: Config) -> int:
-    """Create the run if it does not exist yet; starting twice with the same IR is harmless."""
+               config: Config) -> bool:
+    """Create the run if it does not exist yet; starting twice with the same IR is harmless.
+
+    A run that failed and is started again (a workflow resubmitted with its run id) is
+    reopened, as ``runnable retry`` does: its succeeded steps will not run again. Returns
+    whether it was reopened.
+    """
     from runnable.ir.errors import RunNotFoundError
     from runnable.ir.serialize import content_hash
 
@@ -505,9 +515,13 @@ def _start_run(definition: Definition, store: Any, run_id: str, text: str, param
     if existing is not None:
         if existing.ir_hash != content_hash(definition):
             raise RunnableError(f"Run {run_id!r} exists with a different definition; choose another run id.")
-        return 0
+        if existing.status != "FAIL":
+            return False
+        existing.retries += 1
+        _reopen(existing, store)
+        return True
     store.create_run(_new_run_log(definition, config, run_id, tag, parameters_file), text)
-    return 0
+    return False
 
 
 def _execute_job_step(ctx: Any, step: str, finish: bool) -> tuple[int, Any]:

@@ -197,3 +197,38 @@ def test_compile_fast_path_gives_what_the_full_command_gives(project: Path) -> N
                            project).returncode == 0
     assert _console_script(["compile", "examples/07-map/map.py", "--target", "argo", "-o", str(out), "--check"],
                            project).returncode == 0
+
+
+def test_execute_step_never_runs_a_succeeded_step_again(project: Path) -> None:
+    """An orchestrator may start a step's pod again, or resubmit a workflow with the same run id: it resumes."""
+    from runnable.stores.run_log import FileSystemRunLogStore
+
+    assert runnable("compile", "examples/09-retry/retry.py", "--format", "json", "-o", "ir.json",
+                    cwd=project).returncode == 0
+    assert runnable("execute-step", "ir.json", "--run-id", "r1", "--start", cwd=project).returncode == 0
+    for _ in range(2):
+        result = runnable("execute-step", "ir.json", "--run-id", "r1", "--step", "flaky", cwd=project)
+        assert result.returncode == 0, result.stderr
+    attempts = FileSystemRunLogStore(str(project / ".run_log_store")).get_run("r1").steps["flaky"].attempts
+    assert [a.status for a in attempts] == ["FAIL", "FAIL", "SUCCESS"]  # three attempts once, not six
+
+
+def test_starting_a_failed_run_again_resumes_it(project: Path) -> None:
+    """A workflow resubmitted with its run id (argo submit -p run_id=...) resumes, as 'runnable retry' does."""
+    from runnable.stores.run_log import FileSystemRunLogStore
+
+    assert runnable("compile", "examples/09-retry/retry.py", "--format", "json", "-o", "ir.json",
+                    cwd=project).returncode == 0
+
+    def submit() -> int:
+        for args in (["--start"], ["--step", "flaky"], ["--step", "needs fix"]):
+            runnable("execute-step", "ir.json", "--run-id", "r2", *args, cwd=project)
+        return runnable("execute-step", "ir.json", "--run-id", "r2", "--finish", cwd=project).returncode
+
+    assert submit() == 1
+    (project / "fixed").write_text("")
+    assert submit() == 0
+    run = FileSystemRunLogStore(str(project / ".run_log_store")).get_run("r2")
+    assert run.status == "SUCCESS" and run.retries == 1
+    assert len(run.steps["flaky"].attempts) == 3  # not run again
+    assert [a.status for a in run.steps["needs fix"].attempts] == ["FAIL", "SUCCESS"]

@@ -169,7 +169,11 @@ def flaky() -> int:
 
 
 def fails_unless_fixed() -> str:
-    """Fails until the file 'fixed' exists: retry the run after creating it."""
-    if not Path("fixed").exists():
+    """Fails until the project has a file 'fixed': retry the run after creating it.
+
+    In a pod the working directory is scratch space; the project is at RUNNABLE_PROJECT_DIR.
+    """
+    project = Path(os.environ.get("RUNNABLE_PROJECT_DIR", "."))
+    if not Path("fixed").exists() and not (project / "fixed").exists():
         raise RuntimeError("not fixed yet: create the file 'fixed' and run 'runnable retry RUN_ID'")
     return "fixed"

@@ -109,6 +109,12 @@ class GraphWalker:
     def _visit(self, node: Node, internal: str, scope: Scope) -> str:
         previous = self.ctx.previous_steps.get(internal)
         if self.target is not None:
+            if internal == self.target and previous is not None and previous.status == SUCCESS \
+                    and self.on_target is None:
+                # A step that succeeded in this run never runs again: a pod the orchestrator
+                # starts again, or a workflow resubmitted with the same run id, resumes the run.
+                self.ctx.say(f"  {internal}: succeeded before, skipped")
+                raise TargetReached(SUCCESS)
             if internal == self.target:
                 act = self.on_target or self._handler(node)
                 self.target = None  # inside the target (a whole composite) everything runs

@@ -102,3 +102,15 @@ def test_run_id_defaults_to_the_workflow_name(project: Path, docker_image: str) 
     harness, pvc = run_on_argo("examples/02-sequential/traversal.py", project, docker_image, "")
     assert harness.phase == "Succeeded"
     assert (pvc / "run-logs" / "wf-parity" / "run.json").is_file()
+
+
+def test_resubmitting_with_the_same_run_id_resumes_the_run(project: Path, docker_image: str) -> None:
+    first, pvc = run_on_argo("examples/09-retry/retry.py", project, docker_image, "again")
+    assert first.phase == "Failed"
+    (project / "fixed").write_text("")
+    second, _ = run_on_argo("examples/09-retry/retry.py", project, docker_image, "again")
+    assert second.phase == "Succeeded"
+    outcome = _argo_outcome(pvc, "again")
+    assert outcome["status"] == "SUCCESS" and outcome["steps"]["needs fix"] == "SUCCESS"
+    assert not any(pod.template.startswith("step") and "flaky" in " ".join(pod.args) and pod.exit_code != 0
+                   for pod in second.pods)  # the flaky step succeeded before: skipped, never failing again
