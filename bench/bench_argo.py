@@ -41,6 +41,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from bench_foundation import BenchFailure, Sample, git, log_tail  # the same helpers as every benchmark
+
 BENCH_DIR = Path(__file__).resolve().parent
 REPO_ROOT = BENCH_DIR.parent
 RESULTS_DIR = BENCH_DIR / "results"
@@ -54,7 +56,6 @@ DISTRIBUTIONS = {"ours": "runnable", "hera": "hera", "base": "runnable"}
 DEFAULT_SIZES = (50, 500, 5000)
 PHASE_SIZES = (500, 5000)
 IMAGE = "runnable-project:latest"
-LOG_TAIL_LINES = 40
 
 # Targets for ours, from the issue: whole-process seconds per size, and linear growth.
 TARGETS = {500: 0.15, 5000: 1.0}
@@ -194,16 +195,6 @@ print(json.dumps({"phases": phases, "validate_again": validate_again, "same_as_r
 GITIGNORE = "out-*/\n*.log\n__pycache__/\n.run_log_store/\n.catalog/\n"
 
 
-class BenchFailure(Exception):
-    """A measured run failed or did not produce what it should have."""
-
-
-@dataclass(frozen=True)
-class Sample:
-    wall_s: float
-    maxrss_kib: int
-
-
 @dataclass
 class Contender:
     """One tool under test: how to start it for N steps and where its output lands."""
@@ -272,11 +263,6 @@ def check_python(name: str, python: Path) -> None:
         raise BenchFailure(f"{python} resolves to {real}, a wrapper script, not a python binary")
     if name == "ours" and not (python.parent / "runnable").is_file():
         raise BenchFailure(f"{python.parent / 'runnable'} is missing; run:  bash bench/setup.sh")
-
-
-def git(cwd: Path, *args: str) -> str:
-    out = subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=True, check=True)
-    return out.stdout.strip()
 
 
 def make_project(folder: Path, sizes: tuple[int, ...]) -> None:
@@ -388,16 +374,6 @@ def run_checked(contender: Contender, n: int, timeout: float) -> Sample | None:
         tail = log_tail(contender.log, offset)
         raise BenchFailure(f"{contender.label}, {n} steps: {exc}\n--- end of this run's output ---\n{tail}") from None
     return sample
-
-
-def log_tail(log: Path, offset: int, lines: int = LOG_TAIL_LINES) -> str:
-    try:
-        with open(log, "rb") as f:
-            f.seek(offset)
-            text = f.read().decode(errors="replace")
-    except OSError:
-        return "(no log)"
-    return "\n".join(text.splitlines()[-lines:]) or "(no output)"
 
 
 def warm_up(contenders: list[Contender], sizes: tuple[int, ...], time_box: float) -> dict[str, dict[int, float]]:

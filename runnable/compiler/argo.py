@@ -80,26 +80,26 @@ def _settings(config: Any, image: str, kind: str) -> _Settings:
     if config is not None and config.executor_for("pipeline").type == "argo":
         raw = dict(config.executor_for("pipeline").config)
     where = "pipeline-executor.config"
-    defaults = kube._mapping(raw.get("defaults") or {}, f"{where}.defaults")
-    kube._only_keys(defaults, _DEFAULTS_KEYS, f"{where}.defaults")
+    defaults = kube.expect_mapping(raw.get("defaults") or {}, f"{where}.defaults")
+    kube.only_keys(defaults, _DEFAULTS_KEYS, f"{where}.defaults")
     pod = kube.read_settings(defaults, f"{where}.defaults", image)
     pod.pvc = str(raw.get("pvc_for_runnable") or kube.DEFAULT_PVC)
     pod.project_dir = str(raw.get("project_dir") or kube.PROJECT_DIR)
     kube.read_identity(pod, raw)
     pod.secret_name = str(raw.get("secret_from_k8s") or "")
-    for index, volume in enumerate(kube._list(raw.get("custom_volumes") or [], f"{where}.custom_volumes")):
+    for index, volume in enumerate(kube.expect_list(raw.get("custom_volumes") or [], f"{where}.custom_volumes")):
         _custom_volume(pod, volume, f"{where}.custom_volumes[{index}]")
-    workflow = kube._mapping(raw.get("argoWorkflow") or {}, f"{where}.argoWorkflow")
-    kube._only_keys(workflow, {"metadata", "spec"}, f"{where}.argoWorkflow")
-    meta = kube._mapping(workflow.get("metadata") or {}, f"{where}.argoWorkflow.metadata")
-    kube._only_keys(meta, _WORKFLOW_META_KEYS, f"{where}.argoWorkflow.metadata")
-    spec = kube._mapping(workflow.get("spec") or {}, f"{where}.argoWorkflow.spec")
-    kube._only_keys(spec, _WORKFLOW_SPEC_KEYS, f"{where}.argoWorkflow.spec")
+    workflow = kube.expect_mapping(raw.get("argoWorkflow") or {}, f"{where}.argoWorkflow")
+    kube.only_keys(workflow, {"metadata", "spec"}, f"{where}.argoWorkflow")
+    meta = kube.expect_mapping(workflow.get("metadata") or {}, f"{where}.argoWorkflow.metadata")
+    kube.only_keys(meta, _WORKFLOW_META_KEYS, f"{where}.argoWorkflow.metadata")
+    spec = kube.expect_mapping(workflow.get("spec") or {}, f"{where}.argoWorkflow.spec")
+    kube.only_keys(spec, _WORKFLOW_SPEC_KEYS, f"{where}.argoWorkflow.spec")
     pod.namespace = str(meta.get("namespace") or "")
     pod.labels = {str(k): str(v) for k, v in (meta.get("labels") or {}).items()}
     pod.annotations = {str(k): str(v) for k, v in (meta.get("annotations") or {}).items()}
-    cron = kube._mapping(raw.get("cron_schedule") or {}, f"{where}.cron_schedule")
-    kube._only_keys(cron, {"schedules", "schedule", "timezone"}, f"{where}.cron_schedule")
+    cron = kube.expect_mapping(raw.get("cron_schedule") or {}, f"{where}.cron_schedule")
+    kube.only_keys(cron, {"schedules", "schedule", "timezone"}, f"{where}.cron_schedule")
     schedules = cron.get("schedules") or ([cron["schedule"]] if cron.get("schedule") else [])
     if not isinstance(schedules, list) or not all(isinstance(s, str) and s.strip() for s in schedules):
         raise ConfigError(f"{where}.cron_schedule.schedules must be a list of cron expressions.")
@@ -108,14 +108,14 @@ def _settings(config: Any, image: str, kind: str) -> _Settings:
         raise ConfigError(f"Unknown Argo kind {chosen!r}; use one of {', '.join(KINDS)}.")
     if chosen == "CronWorkflow" and not schedules:
         raise ConfigError(f"A CronWorkflow needs {where}.cron_schedule.schedules (a list of cron expressions).")
-    overrides = kube._mapping(raw.get("overrides") or {}, f"{where}.overrides")
+    overrides = kube.expect_mapping(raw.get("overrides") or {}, f"{where}.overrides")
     return _Settings(pod=pod, overrides=overrides, workflow_meta=meta, workflow_spec=spec, kind=chosen,
                      schedules=list(schedules), timezone=str(cron.get("timezone") or ""))
 
 
 def _custom_volume(pod: kube.PodSettings, volume: Any, where: str) -> None:
-    volume = kube._mapping(volume, where)
-    claim = kube._mapping(volume.get("persistent_volume_claim") or {}, f"{where}.persistent_volume_claim")
+    volume = kube.expect_mapping(volume, where)
+    claim = kube.expect_mapping(volume.get("persistent_volume_claim") or {}, f"{where}.persistent_volume_claim")
     if not volume.get("mount_path") or not claim.get("claim_name"):
         raise ConfigError(f"{where} needs mount_path and persistent_volume_claim.claim_name.")
     name = f"custom-{len(pod.volumes)}"
@@ -340,7 +340,7 @@ class _Builder:
                 known = ", ".join(sorted(self.settings.overrides)) or "none"
                 raise ConfigError(f"Step {path!r} asks for Argo override {override_key!r}, which the config does not "
                                   f"define under pipeline-executor.config.overrides (defined: {known}).")
-            pod = pod.overridden(kube._mapping(self.settings.overrides[override_key], f"overrides.{override_key}"),
+            pod = pod.overridden(kube.expect_mapping(self.settings.overrides[override_key], f"overrides.{override_key}"),
                                  f"pipeline-executor.config.overrides.{override_key}")
         env = kube.secret_env(list(secrets), pod, f"Step {path!r}")
         template = self._container_template(name, ["--step", "{{inputs.parameters.step}}", "--one-attempt"],

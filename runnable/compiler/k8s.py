@@ -36,14 +36,14 @@ def executor_config(config: Any, kind: str) -> dict[str, Any]:
 def settings_from(raw: dict[str, Any], image_flag: str = "") -> tuple[kube.PodSettings, dict[str, Any]]:
     """PodSettings and the Job-level fields of runnable's ``jobSpec`` config, checked key by key."""
     where = "job-executor.config.jobSpec"
-    job_spec = kube._mapping(raw.get("jobSpec") or {}, where)
-    kube._only_keys(job_spec, _JOB_SPEC_KEYS, where)
-    template = kube._mapping(job_spec.get("template") or {}, f"{where}.template")
-    kube._only_keys(template, _TEMPLATE_KEYS, f"{where}.template")
-    pod = kube._mapping(template.get("spec") or {}, f"{where}.template.spec")
-    kube._only_keys(pod, _POD_KEYS, f"{where}.template.spec")
-    container = kube._mapping(pod.get("container") or {}, f"{where}.template.spec.container")
-    kube._only_keys(container, _CONTAINER_KEYS, f"{where}.template.spec.container")
+    job_spec = kube.expect_mapping(raw.get("jobSpec") or {}, where)
+    kube.only_keys(job_spec, _JOB_SPEC_KEYS, where)
+    template = kube.expect_mapping(job_spec.get("template") or {}, f"{where}.template")
+    kube.only_keys(template, _TEMPLATE_KEYS, f"{where}.template")
+    pod = kube.expect_mapping(template.get("spec") or {}, f"{where}.template.spec")
+    kube.only_keys(pod, _POD_KEYS, f"{where}.template.spec")
+    container = kube.expect_mapping(pod.get("container") or {}, f"{where}.template.spec.container")
+    kube.only_keys(container, _CONTAINER_KEYS, f"{where}.template.spec.container")
     pod_level = {k: pod[k] for k in ("nodeSelector", "tolerations", "serviceAccountName", "activeDeadlineSeconds")
                  if k in pod}
     if "securityContext" in pod:
@@ -54,10 +54,10 @@ def settings_from(raw: dict[str, Any], image_flag: str = "") -> tuple[kube.PodSe
     settings.namespace = str(raw.get("namespace") or "")
     settings.pvc = str(raw.get("pvc_claim_name") or kube.DEFAULT_PVC)
     settings.secret_name = str(raw.get("secret_from_k8s") or "")
-    settings.volumes = kube._list(pod.get("volumes") or [], f"{where}.template.spec.volumes")
-    meta = kube._mapping(template.get("metadata") or {}, f"{where}.template.metadata")
-    settings.labels = {str(k): str(v) for k, v in kube._mapping(meta.get("labels") or {}, where).items()}
-    settings.annotations = {str(k): str(v) for k, v in kube._mapping(meta.get("annotations") or {}, where).items()}
+    settings.volumes = kube.expect_list(pod.get("volumes") or [], f"{where}.template.spec.volumes")
+    meta = kube.expect_mapping(template.get("metadata") or {}, f"{where}.template.metadata")
+    settings.labels = {str(k): str(v) for k, v in kube.expect_mapping(meta.get("labels") or {}, where).items()}
+    settings.annotations = {str(k): str(v) for k, v in kube.expect_mapping(meta.get("annotations") or {}, where).items()}
     restart = pod.get("restartPolicy", "Never")
     if restart not in ("Never", "OnFailure"):
         raise ConfigError(f"{where}.template.spec.restartPolicy must be Never or OnFailure for a Job, got {restart!r}.")

@@ -83,24 +83,24 @@ class PodSettings(Record):
     def overridden(self, override: dict[str, Any], where: str) -> "PodSettings":
         """These settings with a step's override applied (image, resources, env, ...)."""
         known = OVERRIDE_KEYS
-        _only_keys(override, known, where)
+        only_keys(override, known, where)
         changed = dict(self.__dict__)
         changed["image"] = _text(override.get("image", self.image), f"{where}.image")
         changed["image_pull_policy"] = _pull_policy(override.get("imagePullPolicy", self.image_pull_policy), where)
         if "resources" in override:
             changed["resources"] = resources(override["resources"], f"{where}.resources")
         changed["env"] = self.env + env_list(override.get("env", []), f"{where}.env")
-        changed["node_selector"] = {**self.node_selector, **_mapping(override.get("nodeSelector", {}), where)}
-        changed["tolerations"] = self.tolerations + _list(override.get("tolerations", []), f"{where}.tolerations")
+        changed["node_selector"] = {**self.node_selector, **expect_mapping(override.get("nodeSelector", {}), where)}
+        changed["tolerations"] = self.tolerations + expect_list(override.get("tolerations", []), f"{where}.tolerations")
         changed["service_account"] = override.get("serviceAccountName", self.service_account)
-        changed["volume_mounts"] = self.volume_mounts + _list(override.get("volumeMounts", []), where)
+        changed["volume_mounts"] = self.volume_mounts + expect_list(override.get("volumeMounts", []), where)
         if "activeDeadlineSeconds" in override:
             changed["active_deadline_seconds"] = _seconds(override["activeDeadlineSeconds"], where)
         if "securityContext" in override:
             changed["security_context"] = {**self.security_context,
-                                           **_mapping(override["securityContext"], f"{where}.securityContext")}
+                                           **expect_mapping(override["securityContext"], f"{where}.securityContext")}
         if "podSecurityContext" in override:
-            changed["pod_security_context"] = {**self.pod_security_context, **_mapping(
+            changed["pod_security_context"] = {**self.pod_security_context, **expect_mapping(
                 override["podSecurityContext"], f"{where}.podSecurityContext")}
         return PodSettings(**changed)
 
@@ -116,11 +116,11 @@ class PodSettings(Record):
 
 def resources(raw: Any, where: str) -> dict[str, Any]:
     """requests/limits with runnable's ``gpu`` shorthand; whatever is missing gets our defaults."""
-    raw = _mapping(raw, where)
-    _only_keys(raw, {"requests", "limits"}, where)
+    raw = expect_mapping(raw, where)
+    only_keys(raw, {"requests", "limits"}, where)
     result: dict[str, Any] = {}
     for part in ("requests", "limits"):
-        given = {**DEFAULT_RESOURCES[part], **_mapping(raw.get(part) or {}, f"{where}.{part}")}
+        given = {**DEFAULT_RESOURCES[part], **expect_mapping(raw.get(part) or {}, f"{where}.{part}")}
         if "gpu" in given:
             given[_GPU] = given.pop("gpu")
         result[part] = {key: _quantity(value, f"{where}.{part}.{key}") for key, value in sorted(given.items())}
@@ -134,7 +134,7 @@ def env_list(raw: Any, where: str) -> list[dict[str, Any]]:
     if isinstance(raw, dict):
         raw = [{"name": str(k), "value": v} for k, v in sorted(raw.items())]
     result = []
-    for index, item in enumerate(_list(raw, where)):
+    for index, item in enumerate(expect_list(raw, where)):
         if not isinstance(item, dict) or not isinstance(item.get("name"), str) or not item["name"]:
             raise ConfigError(f"{where}[{index}] must be a mapping with a 'name'.")
         name = item["name"]
@@ -177,19 +177,19 @@ def _scalar_text(value: Any) -> str:
     return json.dumps(value) if isinstance(value, (bool, list, dict)) or value is None else str(value)
 
 
-def _mapping(value: Any, where: str) -> dict[str, Any]:
+def expect_mapping(value: Any, where: str) -> dict[str, Any]:
     if not isinstance(value, dict):
         raise ConfigError(f"{where} must be a mapping, got {type(value).__name__}.")
     return value
 
 
-def _list(value: Any, where: str) -> list[Any]:
+def expect_list(value: Any, where: str) -> list[Any]:
     if not isinstance(value, list):
         raise ConfigError(f"{where} must be a list, got {type(value).__name__}.")
     return value
 
 
-def _only_keys(raw: dict[str, Any], known: set[str], where: str) -> None:
+def only_keys(raw: dict[str, Any], known: set[str], where: str) -> None:
     from runnable.ir.errors import closest
 
     for key in raw:
