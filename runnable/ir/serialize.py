@@ -109,8 +109,3 @@ def dump_yaml(data: Any) -> str:
     from runnable.ir.yaml_writer import dump
 
     return dump(data)
-
-
-def _block_safe(value: str) -> bool:
-    """A literal block cannot hold trailing spaces on a line or leading/trailing blank edge cases."""
-    return all(line == line.rstrip(" \t") for line in value.split("\n")) and not value.startswith((" ", "\n"))
