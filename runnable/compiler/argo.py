@@ -47,6 +47,13 @@ _WORKFLOW_META_KEYS = {"generateName", "name", "namespace", "labels", "annotatio
 _WORKFLOW_SPEC_KEYS = {"activeDeadlineSeconds", "nodeSelector", "parallelism", "podGC", "serviceAccountName",
                        "tolerations", "ttlStrategy", "priority", "imagePullSecrets", "automountServiceAccountToken",
                        "executor"}
+_UNUSED_KEYS = {
+    "output_file": "write the files with 'runnable compile FILE --target argo -o DIR'.",
+    "log_level": "runnable's log level is not a pod setting; remove the key.",
+    "configmap_cache_name": "the IR travels in a ConfigMap named after its content; remove the key.",
+    "expose_parameters_as_inputs": "initial parameters come from the parameters_file workflow argument "
+                                   "('runnable apply -p FILE'); remove the key.",
+}
 _NAME_LIMIT = 48  # step task names; helper tasks add "--" and a suffix of at most 12 within 63
 
 
@@ -80,6 +87,9 @@ def _settings(config: Any, image: str, kind: str) -> _Settings:
     if config is not None and config.executor_for("pipeline").type == "argo":
         raw = dict(config.executor_for("pipeline").config)
     where = "pipeline-executor.config"
+    for key, instead in _UNUSED_KEYS.items():
+        if key in raw:
+            raise ConfigError(f"{where}.{key} (a runnable 0.50 setting) has no effect here: {instead}")
     defaults = kube.expect_mapping(raw.get("defaults") or {}, f"{where}.defaults")
     kube.only_keys(defaults, _DEFAULTS_KEYS, f"{where}.defaults")
     pod = kube.read_settings(defaults, f"{where}.defaults", image)

@@ -255,3 +255,10 @@ def test_a_branch_named_like_a_step_template_does_not_clash(project: Path) -> No
     pipeline = Pipeline(steps=[Parallel(name="step", branches={"gpu": branch, "other": branch})])
     names = [t["name"] for t in _templates(_render(pipeline.to_ir())[1]).values()]
     assert len(names) == len(set(names)) and "step-gpu" in names
+
+
+def test_runnable_050_keys_without_effect_are_refused_with_what_to_do(project: Path) -> None:
+    config = json.loads(json.dumps(CONFIG))
+    config["pipeline-executor"]["config"]["output_file"] = "argo.yaml"
+    with pytest.raises(ConfigError, match="output_file.*-o DIR"):
+        _render(load_definition("examples/02-sequential/traversal.py").to_ir(), config)
