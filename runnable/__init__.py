@@ -12,6 +12,8 @@ import os as _os
 import sys as _sys
 from typing import Any
 
+from runnable.dsl import launcher as _launcher
+
 __version__ = "0.1.0"
 
 _PUBLIC = {
@@ -61,4 +63,11 @@ def _make_project_importable() -> None:
         _sys.path.insert(1 if _sys.path else 0, cwd)
 
 
+def _launch(definition_object: Any, **options: Any) -> Any:
+    from runnable.cli.launch import execute_definition
+
+    return execute_definition(definition_object, **options)
+
+
 _make_project_importable()
+_launcher.install(_launch)

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import os
 import string
-from typing import Any, Callable
+from typing import Any
 
+from runnable.ir.checkers import TypeSpec
 from runnable.ir.errors import ConfigError, NotAvailableError, closest, unknown_choice
 from runnable.ir.record import Record, factory
 
@@ -19,118 +20,30 @@ CONFIG_ENV = "RUNNABLE_CONFIGURATION_FILE"
 DEFAULT_FILE = "runnable-config.yaml"
 VARIABLE_PREFIX = "RUNNABLE_VAR_"
 
-# Value checkers keep the schema declarative: key -> (type name, predicate).
-_BOOL = ("a boolean", lambda v: isinstance(v, bool))
-_STR = ("a string", lambda v: isinstance(v, str))
-_MAP = ("a mapping", lambda v: isinstance(v, dict))
-_LIST = ("a list", lambda v: isinstance(v, list))
-_WORKERS = ("a whole number of at least 1", lambda v: isinstance(v, int) and not isinstance(v, bool) and v >= 1)
-_ANY = ("any value", lambda v: True)
-
-Checker = tuple[str, Callable[[Any], bool]]
-
-_CONTAINER_KEYS: dict[str, Checker] = {
-    "docker_image": _STR,
-    "auto_remove_container": _BOOL,
-    "environment": _MAP,
-    "enable_parallel": _BOOL,
-    "mount_project": _BOOL,
-    "network": _STR,
-    "overrides": _MAP,
-    "mock": _BOOL,
-    "max_workers": _WORKERS,
-    "security": ("a mapping of read_only, tmpfs, cap_drop, security_opt",
-                 lambda v: isinstance(v, dict) and set(v) <= {"read_only", "tmpfs", "cap_drop", "security_opt"}),
-}
-_K8S_JOB_KEYS: dict[str, Checker] = {
-    "pvc_claim_name": _STR,
-    "config_path": _ANY,
-    "namespace": _STR,
-    "mock": _BOOL,
-    "schedule": _STR,
-    "jobSpec": _MAP,
-    "secret_from_k8s": _STR,
-    "timezone": _STR,
-    "project_dir": _STR,
-    "instance": _STR,
-    "part_of": _STR,
-}
-_MINI_K8S_JOB_KEYS: dict[str, Checker] = {
-    **_K8S_JOB_KEYS,
-    "mini_k8s_run_log_location": _STR,
-    "mini_k8s_catalog_location": _STR,
-}
-_ARGO_KEYS: dict[str, Checker] = {
-    "pvc_for_runnable": _STR,
-    "custom_volumes": _LIST,
-    "expose_parameters_as_inputs": _BOOL,
-    "configmap_cache_name": _STR,
-    "secret_from_k8s": _STR,
-    "output_file": _STR,
-    "log_level": _STR,
-    "cron_schedule": _MAP,
-    "defaults": _MAP,
-    "overrides": _MAP,
-    "argoWorkflow": _MAP,
-    "project_dir": _STR,
-    "instance": _STR,
-    "part_of": _STR,
-    "kind": ("Workflow, WorkflowTemplate or CronWorkflow",
-             lambda v: v in ("Workflow", "WorkflowTemplate", "CronWorkflow")),
-}
+EXECUTOR_SECTIONS = ("pipeline-executor", "job-executor")
+SECTIONS = ("pipeline-executor", "job-executor", "run-log-store", "catalog", "secrets", "pickler")
 
 
-class TypeSpec(Record):
-    """One allowed ``type`` of a section: its config keys and whether it runs yet."""
+def section_types(key: str) -> dict[str, TypeSpec]:
+    """Every allowed type of a section: executors from the target registry, the rest from the stores."""
+    if key in EXECUTOR_SECTIONS:
+        from runnable.compiler.base import executor_types
 
-    keys: dict[str, Checker]
-    available: bool = True
-    aliases_of: str = ""
+        return executor_types(key)
+    from runnable.stores.build import STORE_TYPES
+
+    return STORE_TYPES[key]
 
 
-SCHEMA: dict[str, dict[str, TypeSpec]] = {
-    "pipeline-executor": {
-        "local": TypeSpec({"enable_parallel": _BOOL, "object_serialisation": _BOOL, "overrides": _MAP,
-                           "max_workers": _WORKERS}),
-        "local-container": TypeSpec(_CONTAINER_KEYS),
-        "emulator": TypeSpec({}, available=False),
-        "mocked": TypeSpec({"patches": _MAP}),
-        "argo": TypeSpec(_ARGO_KEYS),
-        "k8s-job": TypeSpec(_K8S_JOB_KEYS),
-    },
-    "job-executor": {
-        "local": TypeSpec({"mock": _BOOL}),
-        "local-container": TypeSpec(_CONTAINER_KEYS),
-        "emulator": TypeSpec({}, available=False),
-        "k8s-job": TypeSpec(_K8S_JOB_KEYS),
-        "mini-k8s-job": TypeSpec(_MINI_K8S_JOB_KEYS, available=False),
-    },
-    "run-log-store": {
-        "file-system": TypeSpec({"log_folder": _STR}),
-        "chunked-fs": TypeSpec({"log_folder": _STR}, aliases_of="file-system"),
-        "buffered": TypeSpec({}),
-        "memory": TypeSpec({}, aliases_of="buffered"),
-        "minio": TypeSpec({"endpoint_url": _STR, "aws_access_key_id": _STR, "aws_secret_access_key": _STR,
-                           "bucket": _STR}, available=False),
-        "chunked-minio": TypeSpec({"endpoint_url": _STR, "aws_access_key_id": _STR,
-                                   "aws_secret_access_key": _STR, "bucket": _STR}, available=False),
-    },
-    "catalog": {
-        "file-system": TypeSpec({"catalog_location": _STR, "compute_data_folder": _STR}),
-        "do-nothing": TypeSpec({"compute_data_folder": _STR}),
-        "minio": TypeSpec({"endpoint_url": _STR, "aws_access_key_id": _STR, "aws_secret_access_key": _STR,
-                           "bucket": _STR, "compute_data_folder": _STR}, available=False),
-        "s3": TypeSpec({"bucket": _STR, "prefix": _STR, "compute_data_folder": _STR}, available=False),
-    },
-    "secrets": {
-        "env-secrets": TypeSpec({}),
-        "dotenv": TypeSpec({"location": _STR}),
-        "do-nothing": TypeSpec({}),
-    },
-    "pickler": {
-        "pickle": TypeSpec({}),
-    },
-}
+def type_spec(key: str, kind: str) -> TypeSpec | None:
+    """One type's keys, importing no more targets than needed to find it."""
+    if key in EXECUTOR_SECTIONS:
+        from runnable.compiler.base import executor_spec
+
+        found = executor_spec(key, kind)
+        return found[1] if found is not None else None
+    return section_types(key).get(kind)
+
 
 DEFAULTS: dict[str, str] = {
     "pipeline-executor": "local",
@@ -173,11 +86,11 @@ class Config(Record):
 
     def require_available(self, key: str) -> Section:
         section = self.sections[key]
-        spec = SCHEMA[key][section.type]
-        if not spec.available:
+        spec = type_spec(key, section.type)
+        if spec is not None and not spec.available:
             raise NotAvailableError(
                 f"{self.source}: {key} type {section.type!r} is not available yet in this version of runnable. "
-                f"Available now: {', '.join(t for t, s in SCHEMA[key].items() if s.available)}."
+                f"Available now: {', '.join(t for t, s in section_types(key).items() if s.available)}."
             )
         return section
 
@@ -227,8 +140,8 @@ def parse_config(data: Any, source: str) -> Config:
     sections: dict[str, Section] = {}
     for raw_key, value in data.items():
         key = str(raw_key).replace("_", "-")
-        if key not in SCHEMA:
-            raise ConfigError(f"{source}: {unknown_choice('configuration key', str(raw_key), SCHEMA)}")
+        if key not in SECTIONS:
+            raise ConfigError(f"{source}: {unknown_choice('configuration key', str(raw_key), SECTIONS)}")
         sections[key] = _parse_section(key, value, source)
     for key, default_type in DEFAULTS.items():
         sections.setdefault(key, Section(default_type, {}))
@@ -248,13 +161,12 @@ def _parse_section(key: str, value: Any, source: str) -> Section:
             f"{closest(str(word), ['type', 'config'])}"
         )
     kind = value.get("type", DEFAULTS[key])
-    types = SCHEMA[key]
-    if kind not in types:
-        raise ConfigError(f"{source}: {key}: {unknown_choice('type', str(kind), types)}")
+    spec = type_spec(key, kind) if isinstance(kind, str) else None
+    if spec is None:
+        raise ConfigError(f"{source}: {key}: {unknown_choice('type', str(kind), section_types(key))}")
     config = value.get("config") or {}
     if not isinstance(config, dict):
         raise ConfigError(f"{source}: {key}.config must be a mapping, got {type(config).__name__}.")
-    spec = types[kind]
     for name, item in config.items():
         if name not in spec.keys:
             valid = ", ".join(sorted(spec.keys)) or "none"

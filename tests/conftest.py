@@ -60,7 +60,7 @@ def docker_image() -> str:
         pytest.skip(problem)
     import docker
 
-    from runnable.compiler.image import SOURCE_LABEL, build_image, source_digest
+    from runnable.apply.image import SOURCE_LABEL, build_image, source_digest
 
     client = docker.from_env()
     try:

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from runnable.config import parse_config
-from runnable.launch import run_definition
+from runnable.runtime.lifecycle import run_definition
 
 MEMORY = {"run-log-store": {"type": "buffered"}}
 
@@ -32,3 +32,11 @@ def cli(args: list[str], cwd: Path, env: dict[str, str] | None = None) -> subpro
     full.update(env or {})
     return subprocess.run([sys.executable, "-m", "runnable.cli", *args], cwd=cwd, capture_output=True, text=True,
                           env=full)
+
+
+def render_manifests(definition, target: str, config=None, **options):
+    """(documents, files) of a manifest target, through the public render entry point."""
+    from runnable.compiler import render
+
+    rendered = render(definition, target, config, **options)
+    return rendered.documents, rendered.files

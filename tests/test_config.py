@@ -8,7 +8,7 @@ import pytest
 
 from runnable.config import load_config, parse_config
 from runnable.ir.errors import ConfigError, NotAvailableError
-from runnable.launch import build_stores
+from runnable.stores.build import build_stores
 from runnable.stores.run_log import FileSystemRunLogStore
 
 

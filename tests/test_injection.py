@@ -50,9 +50,10 @@ from runnable import (
     ShellTask,
     Stub,
 )
-from runnable.compiler import compose, gitops, render, render_manifests
+from runnable.compiler import compose, gitops, render
+from tests.helpers import render_manifests
 from runnable.compiler.checks import problems, validate_path
-from runnable.compiler.manifests import with_run_arguments
+from runnable.apply.manifests import with_run_arguments
 from runnable.compiler.names import slug
 from runnable.config import parse_config
 from runnable.ir.errors import RunnableError
@@ -575,11 +576,11 @@ def _utf8(text: str) -> str:
 
 def check_ir(definition: Definition) -> None:
     data = definition.to_dict()
-    text = _utf8(render(definition, "ir", "yaml"))
+    text = _utf8(render(definition, "ir", fmt="yaml").text)
     assert text.startswith(f"# runnable IR v1; content hash sha256:{content_hash(definition)}\n")
     assert safe_load(text) == data and yaml.safe_load(text) == data  # libyaml and the pure-Python parser
     assert loads(text) == definition
-    text = _utf8(render(definition, "ir", "json"))
+    text = _utf8(render(definition, "ir", fmt="json").text)
     assert json.loads(text) == data and loads(text) == definition
     CASES["ir rendered"] += 1
 
@@ -888,13 +889,13 @@ def _simple(name: str = "s", command: str = "true") -> Definition:
 
 def test_fixed_ir_yaml_long_escaped_step_name_as_key() -> None:
     definition = _simple(name="\ufeff" * 200)
-    text = render(definition, "ir", "yaml")
+    text = render(definition, "ir", fmt="yaml").text
     assert safe_load(text) == definition.to_dict()
 
 
 def test_fixed_ir_yaml_long_override_key() -> None:
     definition = Pipeline(steps=[ShellTask(name="s", command="true", overrides={"k" * 1100: "v"})]).to_ir()
-    text = render(definition, "ir", "yaml")
+    text = render(definition, "ir", fmt="yaml").text
     assert safe_load(text) == definition.to_dict()
 
 
@@ -903,7 +904,7 @@ def test_fixed_lone_surrogate_is_not_refused_clearly(target: str, tmp_path: Path
     try:
         definition = _simple(name="a\ud800b", command="echo \udfff")
         if target == "ir":
-            render(definition, "ir", "yaml")
+            render(definition, "ir", fmt="yaml").text
         elif target == "compose":
             files = compose.render(definition, str(tmp_path / "out"))
             for text in files.values():

@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 from tests.helpers import write_module
-from tests.test_cli import runnable
+from tests.cli.test_commands import runnable
 
 PIPELINE = """
 from pathlib import Path

@@ -29,7 +29,9 @@ from __future__ import annotations
 from typing import Any
 
 from runnable.compiler import kube
+from runnable.compiler.base import COMPOSITES, Rendered, RenderRequest, Target
 from runnable.compiler.names import short_hash, slug, unique_names
+from runnable.ir.checkers import LIST, MAP, STR, TypeSpec, one_of
 from runnable.ir.errors import ConfigError, DefinitionError
 from runnable.ir.model import Definition, Graph, Node, TaskSpec
 from runnable.ir.names import JOB_STEP, quote_step_path
@@ -55,6 +57,46 @@ _UNUSED_KEYS = {
                                    "('runnable apply -p FILE'); remove the key.",
 }
 _NAME_LIMIT = 48  # step task names; helper tasks add "--" and a suffix of at most 12 within 63
+
+
+_ARGO_KEYS = TypeSpec({
+    "pvc_for_runnable": STR,
+    "custom_volumes": LIST,
+    "expose_parameters_as_inputs": ("a boolean", lambda v: isinstance(v, bool)),
+    "configmap_cache_name": STR,
+    "secret_from_k8s": STR,
+    "output_file": STR,
+    "log_level": STR,
+    "cron_schedule": MAP,
+    "defaults": MAP,
+    "overrides": MAP,
+    "argoWorkflow": MAP,
+    "project_dir": STR,
+    "instance": STR,
+    "part_of": STR,
+    "kind": one_of(*KINDS),
+})
+
+
+class ArgoTarget(Target):
+    """An Argo Workflow, WorkflowTemplate or CronWorkflow with one pod per step."""
+
+    name = "argo"
+    executors = {"pipeline-executor": {"argo": _ARGO_KEYS}}
+    expands = COMPOSITES
+    override_key = "argo"
+    output = "manifests"
+    submits = True
+    engine = "runnable.apply.cluster"
+    options = frozenset({"kind"})
+
+    def render(self, definition: Definition, request: RenderRequest) -> Rendered:
+        documents = render(definition, request.config, image=request.image, source=request.source,
+                           kind=request.kind)
+        return kube.manifests(documents, self.name, request.source)
+
+
+TARGET = ArgoTarget()
 
 
 class _Settings(Record):

@@ -20,6 +20,8 @@ from __future__ import annotations
 import os
 from typing import Any
 
+from runnable.compiler.base import Rendered, RenderRequest, Target
+from runnable.compiler.container import DEFAULT_IMAGE, PROJECT_DIR, command
 from runnable.compiler.gitops import one_line
 from runnable.compiler.names import unique_names
 from runnable.ir.errors import ConfigError, DefinitionError, RunnableError
@@ -28,7 +30,7 @@ from runnable.ir.serialize import content_hash, dump_yaml, to_json
 
 START, FINISH = "runnable-start", "runnable-finish"
 IR_IN_CONTAINER = "/runnable/ir.json"
-PROJECT_IN_CONTAINER = "/project"
+PROJECT_IN_CONTAINER = PROJECT_DIR
 COMPOSE_FILE = "docker-compose.yaml"
 IR_FILE = "ir.json"
 
@@ -93,12 +95,29 @@ def _topological(graph: Graph) -> list[str]:
     return list(reversed(order))
 
 
+class ComposeTarget(Target):
+    """A docker-compose.yaml with one one-shot service per step, run by ``docker compose``."""
+
+    name = "compose"
+    expands = frozenset({"parallel"})
+    override_key = "local-container"
+    output = "folder"
+    engine = "runnable.apply.compose"
+
+    def render(self, definition: Definition, request: RenderRequest) -> Rendered:
+        return Rendered(files=render(definition, request.output or ".", request.config, image=request.image,
+                                     source=request.source, config_file=request.config_file))
+
+
+TARGET = ComposeTarget()
+
+
 def container_settings(config: Any, image: str, kind: str = "pipeline") -> dict[str, Any]:
     section = config.executor_for(kind) if config is not None else None
     settings: dict[str, Any] = dict(section.config) if section is not None and section.type == "local-container" else {}
     if image:
         settings["docker_image"] = image
-    settings.setdefault("docker_image", "runnable-project:latest")
+    settings.setdefault("docker_image", DEFAULT_IMAGE)
     return settings
 
 
@@ -161,8 +180,8 @@ def _base_service(settings: dict[str, Any], project: str, config_file: str) -> d
         "working_dir": PROJECT_IN_CONTAINER,
         "environment": environment,
         "volumes": volumes,
-        "command_prefix": ["runnable", "execute-step", IR_IN_CONTAINER, "--run-id", "${RUNNABLE_RUN_ID:?set RUNNABLE_RUN_ID}"]
-        + (["-c", literal(config_file)] if config_file else []),
+        "command_prefix": command(IR_IN_CONTAINER, "--run-id", "${RUNNABLE_RUN_ID:?set RUNNABLE_RUN_ID}",
+                                  config_file=literal(config_file)),
     }
     if settings.get("network"):
         base["network_mode"] = literal(str(settings["network"]))
@@ -244,46 +263,3 @@ def _validator() -> Any:
         schema = json.loads(resources.files("runnable").joinpath("schemas/compose-spec.schema.json").read_text())
         _VALIDATOR = Draft202012Validator(schema, format_checker=Draft202012Validator.FORMAT_CHECKER)
     return _VALIDATOR
-
-
-def apply(folder: str, run_id: str = "", parameters_file: str = "", say: Any = print) -> int:
-    """Check the folder's compose file, run it with ``docker compose`` and return the run's exit code."""
-    import subprocess
-
-    from runnable.runtime.run_ids import choose_run_id
-
-    compose_file = os.path.join(folder, COMPOSE_FILE)
-    if not os.path.isfile(compose_file) or not os.path.isfile(os.path.join(folder, IR_FILE)):
-        raise RunnableError(f"{folder!r} has no {COMPOSE_FILE} and {IR_FILE}; render it with "
-                            "'runnable compile FILE --target compose -o DIR'.")
-    run_id = choose_run_id(run_id)
-    env = dict(os.environ, RUNNABLE_RUN_ID=run_id, RUNNABLE_UID=str(os.getuid()), RUNNABLE_GID=str(os.getgid()))
-    if parameters_file:
-        env["RUNNABLE_PARAMETERS_FILE"] = parameters_file
-    base = ["docker", "compose", "-f", compose_file, "-p", f"runnable-{run_id}".lower()[:60]]
-    checked = subprocess.run([*base, "config", "-q"], env=env, capture_output=True, text=True)
-    if checked.returncode != 0:
-        raise RunnableError(f"{compose_file} is not a valid compose file:\n{checked.stderr.strip()}")
-    say(f"runnable: run {run_id} with docker compose ({compose_file})")
-    try:
-        up = subprocess.run([*base, "up", "--abort-on-container-failure", "--no-color", "--quiet-pull"], env=env)
-    finally:
-        subprocess.run([*base, "down", "--remove-orphans", "--timeout", "5"], env=env, capture_output=True)
-    return finish_if_needed(folder, run_id, up.returncode)
-
-
-def finish_if_needed(folder: str, run_id: str, code: int) -> int:
-    """When a container was killed, compose stops before runnable-finish: finish the run here."""
-    from runnable.config import load_config
-    from runnable.ir.errors import RunNotFoundError
-    from runnable.launch import execute_step, open_store
-
-    config = load_config(None)
-    try:
-        status = open_store(config).get_run(run_id).status
-    except RunNotFoundError:
-        raise RunnableError(f"docker compose exited {code} before run {run_id!r} started.") from None
-    if status in ("SUCCESS", "FAIL"):
-        return 0 if status == "SUCCESS" else 1
-    finished, _ = execute_step(os.path.join(folder, IR_FILE), run_id, config, finish=True)
-    return finished

@@ -11,6 +11,8 @@ from __future__ import annotations
 from typing import Any
 
 from runnable.compiler import kube
+from runnable.compiler.base import Rendered, RenderRequest, Target
+from runnable.ir.checkers import ANY, BOOL, MAP, STR, TypeSpec
 from runnable.ir.errors import ConfigError
 from runnable.ir.model import Definition
 
@@ -73,6 +75,45 @@ def settings_from(raw: dict[str, Any], image_flag: str = "") -> tuple[kube.PodSe
                 raise ConfigError(f"{where}.{key} must be a whole number, got {value!r}.")
             job_fields[key] = value
     return settings, job_fields
+
+
+_K8S_JOB_KEYS = {
+    "pvc_claim_name": STR,
+    "config_path": ANY,
+    "namespace": STR,
+    "mock": BOOL,
+    "schedule": STR,
+    "jobSpec": MAP,
+    "secret_from_k8s": STR,
+    "timezone": STR,
+    "project_dir": STR,
+    "instance": STR,
+    "part_of": STR,
+    "overrides": MAP,
+}
+_MINI_K8S_JOB_KEYS = {**_K8S_JOB_KEYS, "mini_k8s_run_log_location": STR, "mini_k8s_catalog_location": STR}
+
+
+class K8sTarget(Target):
+    """A Kubernetes Job (or CronJob) whose one pod runs the whole definition."""
+
+    name = "k8s"
+    executors = {
+        "pipeline-executor": {"k8s-job": TypeSpec(_K8S_JOB_KEYS)},
+        "job-executor": {"k8s-job": TypeSpec(_K8S_JOB_KEYS),
+                         "mini-k8s-job": TypeSpec(_MINI_K8S_JOB_KEYS, available=False)},
+    }
+    override_key = "k8s-job"
+    output = "manifests"
+    submits = True
+    engine = "runnable.apply.cluster"
+
+    def render(self, definition: Definition, request: RenderRequest) -> Rendered:
+        documents = render(definition, request.config, image=request.image, source=request.source)
+        return kube.manifests(documents, self.name, request.source)
+
+
+TARGET = K8sTarget()
 
 
 def render(definition: Definition, config: Any = None, image: str = "", source: str = "") -> list[dict[str, Any]]:

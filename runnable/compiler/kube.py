@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from runnable.compiler.container import DEFAULT_IMAGE, PROJECT_DIR, command
 from runnable.compiler.names import slug
 from runnable.ir.errors import ConfigError, DefinitionError
 from runnable.ir.model import Definition, node_secrets
@@ -27,8 +28,6 @@ STORE_VOLUME = "runnable-store"
 WORK_VOLUME, WORK_DIR = "runnable-work", "/runnable/work"
 TMP_VOLUME, TMP_DIR = "runnable-tmp", "/tmp"
 WORK_SIZE, TMP_SIZE = "10Gi", "1Gi"  # a runaway step fills its own emptyDir, not the node's disk
-PROJECT_DIR = "/project"  # where `runnable image build --include-project` puts the code
-DEFAULT_IMAGE = "runnable-project:latest"
 DEFAULT_PVC = "runnable"
 MANAGED_BY = "runnable"
 HASH_ANNOTATION = "runnable/ir-hash"
@@ -352,7 +351,7 @@ def container(name: str, settings: PodSettings, args: list[str], extra_env: list
         "name": name,
         "image": settings.image,
         "imagePullPolicy": settings.image_pull_policy,
-        "command": ["runnable", "execute-step", IR_FILE, "-c", CONFIG_FILE],
+        "command": command(IR_FILE, config_file=CONFIG_FILE),
         "args": args,
         "workingDir": WORK_DIR,
         "env": [*own_env, *settings.env, *extra_env],
@@ -361,3 +360,16 @@ def container(name: str, settings: PodSettings, args: list[str], extra_env: list
         "volumeMounts": volume_mounts(settings),
     }
     return result
+
+
+def manifests(documents: list[dict[str, Any]], target_name: str, source: str) -> Any:
+    """Checked objects of a manifest target, the GitOps files that hold them, and their stream text."""
+    from runnable.compiler import gitops
+    from runnable.compiler.base import Rendered
+    from runnable.compiler.checks import check_rendered
+    from runnable.ir.serialize import dump_yaml
+
+    check_rendered(documents, f"the {target_name} rendering of {source or 'the definition'}")
+    ir_hash = documents[0]["metadata"]["annotations"][HASH_ANNOTATION].removeprefix("sha256:")
+    return Rendered(documents=documents, files=gitops.render_files(documents, source, ir_hash),
+                    text="---\n".join(dump_yaml(document) for document in documents))

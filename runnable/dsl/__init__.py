@@ -1,28 +1,30 @@
-"""The public classes users write. They only build IR; running is delegated."""
+"""The public classes users write. They only build IR; running is delegated (``launcher``).
 
-from runnable.dsl.composites import Conditional, Loop, Map, Parallel
-from runnable.dsl.jobs import NotebookJob, PythonJob, ShellJob
-from runnable.dsl.pipeline import Pipeline
-from runnable.dsl.returns import Catalog, json, metric, pickled
-from runnable.dsl.steps import Fail, NotebookTask, PythonTask, ShellTask, Stub, Success
+Loaded lazily, like ``runnable`` itself: importing the launcher hook costs nothing.
+"""
 
-__all__ = [
-    "Catalog",
-    "Conditional",
-    "Loop",
-    "Map",
-    "Parallel",
-    "Fail",
-    "NotebookJob",
-    "NotebookTask",
-    "Pipeline",
-    "PythonJob",
-    "PythonTask",
-    "ShellJob",
-    "ShellTask",
-    "Stub",
-    "Success",
-    "json",
-    "metric",
-    "pickled",
-]
+from __future__ import annotations
+
+from typing import Any
+
+_MODULES = {
+    "Conditional": "composites", "Loop": "composites", "Map": "composites", "Parallel": "composites",
+    "NotebookJob": "jobs", "PythonJob": "jobs", "ShellJob": "jobs",
+    "Pipeline": "pipeline",
+    "Catalog": "returns", "json": "returns", "metric": "returns", "pickled": "returns",
+    "Fail": "steps", "NotebookTask": "steps", "PythonTask": "steps", "ShellTask": "steps", "Stub": "steps",
+    "Success": "steps",
+}
+
+__all__ = sorted(_MODULES)
+
+
+def __getattr__(name: str) -> Any:
+    module = _MODULES.get(name)
+    if module is None:
+        raise AttributeError(f"module 'runnable.dsl' has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(f"runnable.dsl.{module}"), name)
+    globals()[name] = value
+    return value

@@ -72,9 +72,9 @@ class BaseJob:
         log_level: str = "WARNING",
     ) -> Any:
         """Run the job with the configured job executor and return its run log."""
-        from runnable.launch import execute_definition
+        from runnable.dsl.launcher import launch
 
-        return execute_definition(
+        return launch(
             self,
             configuration_file=configuration_file,
             run_id=job_id,

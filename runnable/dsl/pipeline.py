@@ -105,9 +105,9 @@ class Pipeline:
         log_level: str = "WARNING",
     ) -> Any:
         """Run the pipeline with the configured executor and return its run log."""
-        from runnable.launch import execute_definition
+        from runnable.dsl.launcher import launch
 
-        return execute_definition(
+        return launch(
             self,
             configuration_file=configuration_file,
             run_id=run_id,

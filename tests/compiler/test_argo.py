@@ -10,9 +10,9 @@ from typing import Any
 import pytest
 
 from runnable import Map, Parallel, Pipeline, PythonTask, ShellTask
-from runnable.compiler import render_manifests
+from tests.helpers import render_manifests
 from runnable.config import parse_config
-from runnable.discovery import load_definition
+from runnable.cli.discovery import load_definition
 from runnable.ir.errors import ConfigError
 from tests.helpers import cli
 

@@ -13,9 +13,9 @@ from typing import Any
 
 import pytest
 
-from runnable.compiler import render_manifests
+from tests.helpers import render_manifests
 from runnable.config import parse_config
-from runnable.discovery import load_definition
+from runnable.cli.discovery import load_definition
 from tests.argo_harness import run_workflow
 from tests.compiler.test_parity import _copy, _outcome
 from tests.helpers import cli

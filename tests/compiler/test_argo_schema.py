@@ -11,14 +11,14 @@ from typing import Any
 
 import pytest
 
-from runnable.compiler import argo_schema
+from runnable.compiler.checks import argo_schema
 
 jsonschema = pytest.importorskip("jsonschema")
 hypothesis = pytest.importorskip("hypothesis")
 from hypothesis import HealthCheck, given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
-SCHEMA_FILE = Path(argo_schema.__file__).resolve().parents[1] / "schemas" / "argo-workflows-v4.1.2.schema.json"
+SCHEMA_FILE = Path(argo_schema.__file__).resolve().parents[2] / "schemas" / "argo-workflows-v4.1.2.schema.json"
 SCHEMA_SHA256 = "3f84c5722c48a5aa815fe69119a9375fc3635114f8046da20ede55a8596529f5"
 
 

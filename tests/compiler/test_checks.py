@@ -11,7 +11,8 @@ from typing import Any, Callable
 
 import pytest
 
-from runnable.compiler import checks, kube_rules
+from runnable.compiler import checks
+from runnable.compiler.checks import kube_rules
 from runnable.ir.errors import DefinitionError, RunnableError
 
 pytest.importorskip("kubernetes_validate")
@@ -443,7 +444,7 @@ def test_the_config_map_schema_agrees_with_kubernetes_validate() -> None:
     hypothesis = pytest.importorskip("hypothesis")
     from hypothesis import strategies as st
 
-    from runnable.compiler import argo_schema
+    from runnable.compiler.checks import argo_schema
 
     kubernetes_validate = kube_rules._kubernetes_validate()  # with its schema files read once
 

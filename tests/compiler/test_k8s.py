@@ -9,9 +9,10 @@ from typing import Any
 
 import pytest
 
-from runnable.compiler import k8s, render_manifests
+from runnable.compiler import k8s
+from tests.helpers import render_manifests
 from runnable.config import parse_config
-from runnable.discovery import load_definition
+from runnable.cli.discovery import load_definition
 from runnable.ir.errors import ConfigError, DefinitionError
 from tests.helpers import cli
 

@@ -13,10 +13,10 @@ from pathlib import Path
 
 import pytest
 
-from runnable.compiler import render_manifests
-from runnable.compiler.cluster import apply_documents
+from tests.helpers import render_manifests
+from runnable.apply.cluster import apply_documents
 from runnable.config import parse_config
-from runnable.discovery import load_definition
+from runnable.cli.discovery import load_definition
 
 KUBECONFIG = os.environ.get("KUBECONFIG", "")
 # Read at import: the suite clears RUNNABLE_* variables around each test.

@@ -103,7 +103,7 @@ def test_a_killed_writer_never_corrupts_the_run_log(tmp_path: Path) -> None:
 def test_runs_in_one_process_do_not_leak_journals(project: Path) -> None:
     from runnable import PythonJob
     from runnable.config import parse_config
-    from runnable.launch import run_definition
+    from runnable.runtime.lifecycle import run_definition
 
     job = PythonJob(function=_noop)
     before = len(os.listdir("/proc/self/fd"))

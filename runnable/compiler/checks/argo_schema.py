@@ -57,7 +57,7 @@ def load_definitions() -> dict[str, Any]:
     import os
 
     # A plain open: importlib.resources costs more to import than the whole check.
-    package = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    package = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
     with open(os.path.join(package, SCHEMA_RESOURCE), "rb") as file:
         return json.loads(file.read())["definitions"]
 

@@ -12,7 +12,7 @@ import sys
 from typing import Any
 
 from runnable.ir.errors import DefinitionError, RunnableError
-from runnable.launch import DefinitionCaptured, LaunchOptions, cli_options
+from runnable.cli.launch import DefinitionCaptured, LaunchOptions, cli_options
 
 YAML_SUFFIXES = (".yaml", ".yml")
 

@@ -12,8 +12,8 @@ import json
 import re
 from typing import TYPE_CHECKING, Any
 
-from runnable.compiler import argo_schema
-from runnable.compiler.argo_schema import path_text
+from runnable.compiler.checks import argo_schema
+from runnable.compiler.checks.argo_schema import path_text
 from runnable.ir.errors import RunnableError
 
 if TYPE_CHECKING:

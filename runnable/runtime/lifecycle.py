@@ -1,9 +1,9 @@
-"""Wiring between a definition, the configuration and the runtime.
+"""The life of a run: start it, resume it, retry it, finish it, and run one step of it.
 
-``Pipeline.execute()``/``Job.execute()``, ``runnable run`` and ``runnable retry`` all end
-here. When the CLI runs a user's file it sets :data:`cli_options`, so that an
-``execute()`` call made by the user's own ``main()`` uses the command line's options and
-the CLI can tell that the definition already ran (it is never run twice).
+Every place a run happens ends here: ``runnable run``/``execute()`` on this machine
+(:func:`run_definition`), ``runnable retry`` (:func:`retry_run`) and every container of
+every target (:func:`execute_step`). The configuration arrives as an already-checked
+object; this module never reads files of the user's other than the IR.
 """
 
 from __future__ import annotations
@@ -11,88 +11,15 @@ from __future__ import annotations
 import os
 import sys
 import time
-from contextvars import ContextVar
-from typing import Any
+from typing import TYPE_CHECKING, Any, Callable
 
-from runnable.config import Config, load_config
-from runnable.ir.errors import ConfigError, ExecutionFailedError, RunnableError
+from runnable.ir.errors import ConfigError, RunnableError
 from runnable.ir.model import Definition
-from runnable.ir.record import Record, factory
+from runnable.stores.build import build_stores
 from runnable.stores.records import RunLog, StepLog
 
-
-class LaunchOptions(Record):
-    """Options given on the command line; empty strings mean 'not given'."""
-
-    configuration_file: str = ""
-    parameters_file: str = ""
-    run_id: str = ""
-    tag: str = ""
-    log_level: str = ""
-    capture: bool = False
-    source: str = ""
-    executed: list[RunLog] = factory(list)
-
-
-class DefinitionCaptured(BaseException):
-    """Raised by ``execute()`` when the CLI only compiles: stops the user's main() before it runs.
-
-    A BaseException, so a user's ``except Exception`` cannot swallow it.
-    """
-
-    def __init__(self, obj: Any) -> None:
-        super().__init__()
-        self.obj = obj
-
-
-cli_options: ContextVar[LaunchOptions | None] = ContextVar("runnable_cli_options", default=None)
-
-
-def execute_definition(
-    obj: Any,
-    *,
-    configuration_file: str = "",
-    run_id: str = "",
-    tag: str = "",
-    parameters_file: str = "",
-    log_level: str = "WARNING",
-) -> RunLog:
-    """Compile a DSL object and run it; raise :class:`ExecutionFailedError` if the run fails."""
-    options = cli_options.get()
-    if options is not None and options.capture:
-        raise DefinitionCaptured(obj)
-    source = _script_source()
-    if options is not None:
-        configuration_file = options.configuration_file or configuration_file
-        parameters_file = options.parameters_file or parameters_file
-        run_id = options.run_id or run_id
-        tag = options.tag or tag
-        log_level = options.log_level or log_level
-        source = options.source
-    definition = obj.to_ir()
-    config = load_config(configuration_file or None)
-    run_log = run_definition(
-        definition, config, run_id=run_id, tag=tag, parameters_file=parameters_file, log_level=log_level,
-        source=source,
-    )
-    if options is not None:
-        options.executed.append(run_log)
-    if run_log.status != "SUCCESS":
-        raise ExecutionFailedError(f"Run {run_log.run_id} failed; see 'runnable show {run_log.run_id}'.", run_log)
-    return run_log
-
-
-def _script_source() -> str:
-    """The script that is running (``python path/to/script.py``), project-relative; else ''."""
-    main = sys.modules.get("__main__")
-    file = getattr(main, "__file__", None)
-    spec = getattr(main, "__spec__", None)
-    if not file or spec is not None:
-        return ""
-    from runnable.dsl.references import project_path
-
-    relative = project_path(file)
-    return "" if relative.startswith("..") else relative
+if TYPE_CHECKING:
+    from runnable.config import Config
 
 
 def run_definition(
@@ -111,8 +38,6 @@ def run_definition(
 
     verbosity = _verbosity(log_level)
     executor = config.require_executor(definition.kind)
-    if executor.type in ("k8s-job", "argo"):
-        return _submit(definition, config, executor.type, run_id, parameters_file, source)
     stores = build_stores(config)
     run_log = _new_run_log(definition, config, choose_run_id(run_id), tag, parameters_file, source)
     _check_parallel_store(executor.config, stores[0])
@@ -121,42 +46,12 @@ def run_definition(
     return _execute(definition, config, run_log, stores, {}, verbosity, task_runner)
 
 
-def _submit(definition: Definition, config: Config, executor_type: str, run_id: str, parameters_file: str,
-            source: str) -> RunLog:
-    """Render for the cluster, submit, wait and stream logs; the run itself lives in the cluster's stores.
-
-    The returned run log holds the outcome only: the steps are recorded on the cluster's volume.
-    """
-    from runnable.compiler import render_manifests
-    from runnable.compiler.cluster import apply_documents
-    from runnable.compiler.manifests import with_run_arguments
-    from runnable.runtime.run_ids import choose_run_id
-    from runnable.stores.records import FAIL, SUCCESS, now
-
-    target = "k8s" if executor_type == "k8s-job" else "argo"
-    executor_config = config.executor_for(definition.kind).config
-    documents, _ = render_manifests(definition, target, config, source=source)
-    started = now()
-    if target == "argo":
-        run_id = choose_run_id(run_id)  # known here, so the caller can find the run
-        documents = with_run_arguments(documents, run_id, parameters_file)
-    else:
-        run_id = documents[-1]["metadata"]["name"]
-    if executor_config.get("mock"):
-        print(f"runnable: mock: rendered {len(documents)} objects for {target}, submitted nothing.", file=sys.stderr)
-        return RunLog(run_id=run_id, kind=definition.kind, status="CREATED", name=definition.name,
-                      start_time=started, executor=executor_type, source=source)
-    code = apply_documents(documents, kubeconfig=executor_config.get("config_path") or None, wait=True,
-                           say=lambda text: print(text, file=sys.stderr, flush=True))
-    return RunLog(run_id=run_id, kind=definition.kind, status=SUCCESS if code == 0 else FAIL, name=definition.name,
-                  start_time=started, end_time=now(), executor=executor_type, source=source)
-
-
-def retry_run(run_id: str, config: Config, *, log_level: str = "WARNING", tag: str = "") -> RunLog:
+def retry_run(run_id: str, config: Config, *, log_level: str = "WARNING", tag: str = "",
+              check_source: Callable[[RunLog], None] | None = None) -> RunLog:
     """Run a failed run again in place: same id, same parameters, succeeded steps skipped.
 
-    The stored IR is what runs again. When the run remembers its definition file, that
-    file must still compile to the same IR: a changed pipeline is refused, not mixed
+    The stored IR is what runs again. ``check_source`` (the CLI's) refuses a run whose
+    definition file no longer compiles to the same IR: a changed pipeline is not mixed
     with the records of the old one.
     """
     from runnable.ir.serialize import loads
@@ -169,8 +64,8 @@ def retry_run(run_id: str, config: Config, *, log_level: str = "WARNING", tag: s
     if run_log.status == SUCCESS:
         raise RunnableError(f"Run {run_id!r} succeeded; there is nothing to retry.")
     definition = loads(store.get_ir(run_id), f"the stored IR of run {run_id!r}")
-    if run_log.source:
-        _refuse_changed_definition(run_log)
+    if run_log.source and check_source is not None:
+        check_source(run_log)
     _check_parallel_store(config.require_executor(definition.kind).config, store)
     task_runner = _task_runner(config, definition.kind)
     run_log.tag = tag or run_log.tag
@@ -234,23 +129,6 @@ def _new_run_log(definition: Definition, config: Config, run_id: str, tag: str, 
     )
 
 
-def _refuse_changed_definition(run_log: RunLog) -> None:
-    from runnable.discovery import load_definition
-    from runnable.ir.serialize import content_hash
-
-    try:
-        current = load_definition(run_log.source).to_ir()
-    except RunnableError as exc:
-        raise RunnableError(
-            f"Run {run_log.run_id!r} was defined by {run_log.source!r}, which no longer compiles: {exc}"
-        ) from None
-    if content_hash(current) != run_log.ir_hash:
-        raise RunnableError(
-            f"{run_log.source!r} has changed since run {run_log.run_id!r} started (its IR hash differs), so the "
-            "run cannot be retried in place. Start a new run, or restore the file as it was."
-        )
-
-
 def _execute(
     definition: Definition, config: Config, run_log: RunLog, stores: tuple[Any, Any, Any],
     previous: dict[str, StepLog], verbosity: int, task_runner: Any = None,
@@ -303,7 +181,7 @@ def _execute(
 def _task_runner(config: Config, kind: str) -> Any:
     """Who runs each task: this process (None), or a container per task."""
     if config.executor_for(kind).type == "local-container":
-        from runnable.compiler.local_container import runner_for
+        from runnable.runtime.container import runner_for
 
         return runner_for(config, kind)
     return None
@@ -331,37 +209,6 @@ def _check_parallel_store(executor_config: dict[str, Any], store: Any) -> None:
             "enable_parallel runs branches in worker processes, which cannot share the in-memory "
             "('buffered') run-log store; use run-log-store type 'file-system'."
         )
-
-
-def build_stores(config: Config) -> tuple[Any, Any, Any]:
-    """The run-log store, catalog and secrets source a config asks for."""
-    from runnable.stores.catalog import DoNothingCatalog, FileSystemCatalog
-    from runnable.stores.run_log import FileSystemRunLogStore, MemoryRunLogStore
-    from runnable.stores.secrets import DoNothingSecrets, DotenvSecrets, EnvSecrets
-
-    log_section = config.require_available("run-log-store")
-    if log_section.type == "buffered":
-        store: Any = MemoryRunLogStore()
-        log_folder = None
-    else:
-        log_folder = log_section.config.get("log_folder", ".run_log_store")
-        store = FileSystemRunLogStore(log_folder)
-    catalog_section = config.require_available("catalog")
-    catalog_class = DoNothingCatalog if catalog_section.type == "do-nothing" else FileSystemCatalog
-    catalog = catalog_class(**catalog_section.config)
-    if log_folder:
-        catalog.exclude(log_folder)
-    secrets_section = config.require_available("secrets")
-    secrets = {
-        "env-secrets": EnvSecrets,
-        "dotenv": DotenvSecrets,
-        "do-nothing": DoNothingSecrets,
-    }[secrets_section.type](**secrets_section.config)
-    return store, catalog, secrets
-
-
-def open_store(config: Config) -> Any:
-    return build_stores(config)[0]
 
 
 def execute_step(

@@ -9,8 +9,8 @@ from __future__ import annotations
 import re
 from typing import Any, Iterator
 
-from runnable.compiler import argo_schema
-from runnable.compiler.kube_rules import dig, mappings, metadata_problems, resources_problems, syntax_problem
+from runnable.compiler.checks import argo_schema
+from runnable.compiler.checks.kube_rules import dig, mappings, metadata_problems, resources_problems, syntax_problem
 from runnable.ir.errors import closest
 
 _DEPENDS_TOKEN = re.compile(r"&&|\|\||[!()]|[^\s&|!()]+")

@@ -12,9 +12,9 @@ import json
 import os
 from typing import TYPE_CHECKING, Any, Iterator, NamedTuple
 
-from runnable.compiler import argo_schema
-from runnable.compiler.argo_rules import argo_problems, workflow_templates
-from runnable.compiler.kube_rules import K8S_VERSION, builtin_problems, object_problems
+from runnable.compiler.checks import argo_schema
+from runnable.compiler.checks.argo_rules import argo_problems, workflow_templates
+from runnable.compiler.checks.kube_rules import K8S_VERSION, builtin_problems, object_problems
 from runnable.ir.errors import DefinitionError, RunnableError
 
 if TYPE_CHECKING:

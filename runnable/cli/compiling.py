@@ -26,49 +26,47 @@ def _err(text: str) -> None:
 def compile_target(target: str, target_name: str = "ir", output: str = "", fmt: str = "yaml", config_file: str = "",
                    image: str = "", kind: str = "", check: bool = False, out: Say = _out, err: Say = _err) -> int:
     """Render ``target`` (FILE.py, FILE.py:NAME or a YAML pipeline) for one target; returns the exit code."""
-    from runnable.compiler import TARGETS
-    from runnable.discovery import load_definition
-    from runnable.ir.errors import unknown_choice
+    from runnable.cli.discovery import load_definition
+    from runnable.compiler.base import RenderRequest, target as find_target
 
-    if target_name not in TARGETS:
-        raise DefinitionError(unknown_choice("target", target_name, TARGETS))
-    if check and (not output or target_name not in ("k8s", "argo")):
-        raise DefinitionError("--check compares a rendered folder: use it with --target k8s|argo and -o DIR.")
+    chosen = find_target(target_name)
+    chosen.check_renderable()
+    if check and (not output or chosen.output != "manifests"):
+        raise DefinitionError("--check compares a rendered folder: use it with a manifest target (k8s, argo) and "
+                              "-o DIR.")
     if fmt not in ("yaml", "json"):
         raise DefinitionError(f"--format must be yaml or json, got {fmt!r}.")
-    definition = load_definition(target).to_ir()
-    if target_name == "ir":
-        from runnable.compiler import render
-
-        text = render(definition, target_name, fmt)
-        if output:
-            write_files(os.path.dirname(output) or ".", {os.path.basename(output): text})
-        else:
-            out(text)
-        return 0
-    from runnable.config import load_config
-
-    config = load_config(config_file or None)
-    if target_name in ("k8s", "argo"):
-        return _manifests(definition, target_name, config, image, source_of(target), kind, output, check, out, err)
-    if not output:
+    if kind and "kind" not in chosen.options:
+        raise DefinitionError(f"--kind chooses an Argo kind; the {target_name} target has none.")
+    if chosen.output == "folder" and not output:
         raise DefinitionError(f"--target {target_name} writes several files: give a folder with -o DIR.")
-    from runnable.compiler import compose
+    definition = load_definition(target).to_ir()
+    config = None
+    if chosen.output != "text":
+        from runnable.config import load_config
 
-    files = compose.render(definition, output, config, image=image, source=source_of(target), config_file=config_file)
-    write_files(output, files)
-    err(f"wrote {', '.join(sorted(files))} to {output}")
+        config = load_config(config_file or None)
+    request = RenderRequest(config=config, image=image, source=source_of(target) if chosen.output != "text" else "",
+                            kind=kind, output=output, config_file=config_file, fmt=fmt)
+    rendered = chosen.render(definition, request)
+    if chosen.output == "text":
+        if output:
+            write_files(os.path.dirname(output) or ".", {os.path.basename(output): rendered.text})
+        else:
+            out(rendered.text)
+        return 0
+    if chosen.output == "manifests":
+        return _manifests(rendered, output, check, out, err)
+    write_files(output, rendered.files)
+    err(f"wrote {', '.join(sorted(rendered.files))} to {output}")
     return 0
 
 
-def _manifests(definition: Any, target: str, config: Any, image: str, source: str, kind: str, output: str,
-               check: bool, out: Say, err: Say) -> int:
-    from runnable.compiler import gitops, render_manifests
-    from runnable.ir.serialize import dump_yaml
+def _manifests(rendered: Any, output: str, check: bool, out: Say, err: Say) -> int:
+    from runnable.compiler import gitops
 
-    documents, files = render_manifests(definition, target, config, image=image, source=source, kind=kind)
     if check:
-        stale = gitops.diff(output, files)
+        stale = gitops.diff(output, rendered.files)
         if stale:
             out(stale)
             err(f"{output} is not up to date; run the same command without --check.")
@@ -76,10 +74,10 @@ def _manifests(definition: Any, target: str, config: Any, image: str, source: st
         err(f"{output} is up to date.")
         return 0
     if not output:
-        out("---\n".join(dump_yaml(document) for document in documents))
+        out(rendered.text)
         return 0
-    removed = gitops.write(output, files)
-    err(f"wrote {len(files)} files to {output}" + (f"; removed {', '.join(removed)}" if removed else ""))
+    removed = gitops.write(output, rendered.files)
+    err(f"wrote {len(rendered.files)} files to {output}" + (f"; removed {', '.join(removed)}" if removed else ""))
     return 0
 
 
@@ -94,7 +92,7 @@ def write_files(folder: str, files: dict[str, str]) -> None:
 
 def source_of(target: str) -> str:
     """The target as the run remembers it: project-relative, so a retry can find it again."""
-    from runnable.discovery import split_target
+    from runnable.cli.discovery import split_target
     from runnable.dsl.references import project_path
 
     path, attr = split_target(target)

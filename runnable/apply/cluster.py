@@ -495,3 +495,43 @@ def _timed_out(running: list[Watched], timeout: float) -> WaitTimeoutError:
     return WaitTimeoutError(f"Timed out after {timeout:g}s waiting for {first.ref} in namespace {ns} "
                             f"(last phase: {running[0].phase or 'unknown'}). It keeps running on the cluster: "
                             f"follow it with `{follow}`, or stop it with `{remove}`.{also}")
+
+
+# ------------------------------------------------------------------------------------------ as an engine
+
+
+def recognises(path: str) -> bool:
+    """Any file or folder of manifests (compose folders are recognised first by their own engine)."""
+    return os.path.exists(path)
+
+
+def apply_path(path: str, *, run_id: str = "", parameters_file: str = "", namespace: str | None = None,
+               kubeconfig: str | None = None, context: str | None = None, dry_run: bool = False,
+               wait: bool = False, timeout: float = 3600.0, say: Callable[[str], None] = print) -> int:
+    """``runnable apply DIR|FILE`` for rendered Kubernetes or Argo objects."""
+    from runnable.apply.manifests import read_documents, with_run_arguments
+
+    documents = with_run_arguments(read_documents(path), run_id, parameters_file)
+    return apply_documents(documents, namespace=namespace, kubeconfig=kubeconfig, context=context, dry_run=dry_run,
+                           wait=wait, timeout=timeout, say=say)
+
+
+def submit(documents: list[dict], *, run_id: str = "", parameters_file: str = "", kubeconfig: str | None = None,
+           mock: bool = False, say: Callable[[str], None] = print) -> tuple[str, int | None]:
+    """``execute()`` with a cluster executor: submit, wait, and return (run id, exit code; None when mocked).
+
+    Workflows take the run id (chosen here, so the caller can find the run) and the parameters file as
+    arguments; a Job's run is named after the Job.
+    """
+    from runnable.apply.manifests import with_run_arguments
+    from runnable.runtime.run_ids import choose_run_id
+
+    if any(document.get("kind") == "Workflow" for document in documents):
+        run_id = choose_run_id(run_id)
+        documents = with_run_arguments(documents, run_id, parameters_file)
+    else:
+        run_id = documents[-1]["metadata"]["name"]
+    if mock:
+        say(f"runnable: mock: rendered {len(documents)} objects, submitted nothing.")
+        return run_id, None
+    return run_id, apply_documents(documents, kubeconfig=kubeconfig, wait=True, say=say)

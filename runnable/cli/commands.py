@@ -7,13 +7,11 @@ from __future__ import annotations
 
 import functools
 import json
-import os
 import sys
 from typing import Any, Callable
 
 import click
 
-from runnable.compiler import TARGETS
 from runnable.ir.errors import RunnableError
 
 
@@ -58,9 +56,9 @@ def cli() -> None:
 @_friendly
 def run(target: str, config_file: str, parameters_file: str, run_id: str, tag: str, log_level: str) -> None:
     """Run a job or pipeline: FILE.py, FILE.py:NAME, or a YAML pipeline FILE.yaml."""
-    from runnable.discovery import resolve
+    from runnable.cli.discovery import resolve
+    from runnable.cli.launch import LaunchOptions, execute_definition
     from runnable.ir.errors import ExecutionFailedError
-    from runnable.launch import LaunchOptions, execute_definition
 
     options = LaunchOptions(config_file, parameters_file, run_id, tag, log_level, source=_source(target))
     try:
@@ -68,7 +66,7 @@ def run(target: str, config_file: str, parameters_file: str, run_id: str, tag: s
         if executed:
             run_log = executed[-1]
         else:
-            from runnable.launch import cli_options
+            from runnable.cli.launch import cli_options
 
             token = cli_options.set(options)
             try:
@@ -83,7 +81,8 @@ def run(target: str, config_file: str, parameters_file: str, run_id: str, tag: s
 
 @cli.command(name="compile")
 @click.argument("target")
-@click.option("--target", "target_name", default="ir", show_default=True, help=f"One of: {', '.join(TARGETS)}.")
+@click.option("--target", "target_name", default="ir", show_default=True,
+              help="ir, compose, k8s, argo, or any registered target that renders.")
 @click.option("-o", "--output", default="", help="Output file (ir) or folder (other targets); default: standard output.")
 @click.option("--format", "fmt", default="yaml", type=click.Choice(["yaml", "json"]), show_default=True)
 @click.option("-c", "--config", "config_file", default="", help="Configuration file (executor settings).")
@@ -94,7 +93,7 @@ def run(target: str, config_file: str, parameters_file: str, run_id: str, tag: s
 def compile_(target: str, target_name: str, output: str, fmt: str, config_file: str, image: str, kind: str,
              check: bool) -> None:
     """Compile a job or pipeline without running it."""
-    from runnable.compiling import compile_target
+    from runnable.cli.compiling import compile_target
 
     code = compile_target(target, target_name, output, fmt, config_file, image, kind, check,
                           out=lambda text: click.echo(text, nl=False), err=lambda text: click.echo(text, err=True))
@@ -116,17 +115,12 @@ def compile_(target: str, target_name: str, output: str, fmt: str, config_file: 
 def apply(path: str, run_id: str, parameters_file: str, namespace: str | None, context: str | None,
           kubeconfig: str | None, dry_run: str | None, wait: bool, timeout: float) -> None:
     """Run a rendered folder: docker compose, or Kubernetes/Argo objects through the cluster's API."""
+    from runnable.apply import engine_for
+
     say = lambda text: click.echo(text, err=True)  # noqa: E731
-    if os.path.isdir(path) and os.path.isfile(os.path.join(path, "docker-compose.yaml")):
-        from runnable.compiler import compose
-
-        sys.exit(compose.apply(path, run_id, parameters_file, say=say))
-    from runnable.compiler.cluster import apply_documents
-    from runnable.compiler.manifests import read_documents, with_run_arguments
-
-    documents = with_run_arguments(read_documents(path), run_id, parameters_file)
-    sys.exit(apply_documents(documents, namespace=namespace, kubeconfig=kubeconfig, context=context,
-                             dry_run=dry_run == "server", wait=wait, timeout=timeout, say=say))
+    sys.exit(engine_for(path).apply_path(path, run_id=run_id, parameters_file=parameters_file, namespace=namespace,
+                                         kubeconfig=kubeconfig, context=context, dry_run=dry_run == "server",
+                                         wait=wait, timeout=timeout, say=say))
 
 
 @cli.command()
@@ -151,7 +145,7 @@ def validate(path: str) -> None:
 def runs(config_file: str) -> None:
     """List the runs in the run-log store, oldest first."""
     from runnable.config import load_config
-    from runnable.launch import open_store
+    from runnable.stores.build import open_store
 
     store = open_store(load_config(config_file or None))
     rows = [(r.run_id, r.kind, r.status, r.start_time[:19].replace("T", " "), r.tag, r.name) for r in store.list_runs()]
@@ -172,7 +166,7 @@ def runs(config_file: str) -> None:
 def show(run_id: str, config_file: str, as_json: bool) -> None:
     """Show one run: status, steps, attempts and final parameters."""
     from runnable.config import load_config
-    from runnable.launch import open_store
+    from runnable.stores.build import open_store
 
     run_log = open_store(load_config(config_file or None)).get_run(run_id)
     if as_json:
@@ -210,51 +204,31 @@ def show(run_id: str, config_file: str, as_json: bool) -> None:
 def retry(run_id: str, config_file: str, tag: str, log_level: str) -> None:
     """Retry a failed run in place: steps that succeeded are skipped, the rest run again."""
     from runnable.config import load_config
-    from runnable.launch import retry_run
+    from runnable.cli.launch import retry_run
 
     run_log = retry_run(run_id, load_config(config_file or None), log_level=log_level, tag=tag)
     sys.exit(0 if run_log.status == "SUCCESS" else 1)
 
 
-@cli.command(name="execute-step")
-@click.argument("ir_file")
-@click.option("--run-id", default="", help="The run this step belongs to.")
-@click.option("--default-run-id", default="", help="Run id to use when --run-id is empty (the orchestrator's own).")
-@click.option("--step", default="", help="Internal name of the step to run (dotted inside composites).")
-@click.option("--start", is_flag=True, help="Create the run (once) before any step runs.")
-@click.option("--finish", is_flag=True, help="Record the run's final step and status.")
-@click.option("--decide", is_flag=True, help="Print the fan-out decision of a composite step as JSON.")
-@click.option("--exit-zero", is_flag=True, help="Exit 0 even when the step fails (the run log has the truth).")
-@click.option("--all", "run_all", is_flag=True, help="Run the whole definition here (start, every step, finish).")
-@click.option("--one-attempt", is_flag=True, help="One attempt per process: the orchestrator retries the step.")
-@click.option("--decision-dir", default="", help="With --decide: also write each decision field to a file here.")
-@click.option("-c", "--config", "config_file", default="", help="Configuration file (YAML).")
-@click.option("-p", "--parameters", "parameters_file", default="", help="Initial parameters (with --start).")
-@click.option("--tag", default="")
-@click.option("--log-level", default="WARNING", type=click.Choice(["DEBUG", "INFO", "WARNING", "ERROR"],
-                                                                  case_sensitive=False))
-@_friendly
-def execute_step_command(ir_file: str, run_id: str, default_run_id: str, step: str, start: bool, finish: bool,
-                         decide: bool, exit_zero: bool, run_all: bool, one_attempt: bool, decision_dir: str,
-                         config_file: str, parameters_file: str, tag: str, log_level: str) -> None:
-    """Run one step of a compiled definition: what every container of every target runs."""
-    from runnable.config import load_config
-    from runnable.launch import execute_step, pick_run_id, write_decision
-    from runnable.runtime.local import NotOnPathError
+def _execute_step_command() -> click.Command:
+    """``execute-step`` for --help: the options come from the container contract, and running it goes
+    through the same parser as the console script's fast path (one parser, one command line)."""
+    from runnable.compiler.container import FLAGS, OPTIONS
 
-    try:
-        code, payload = execute_step(ir_file, pick_run_id(run_id, default_run_id), load_config(config_file or None),
-                                     step=step, start=start, finish=finish, decide=decide, run_all=run_all,
-                                     single_attempt=one_attempt, parameters_file=parameters_file, tag=tag,
-                                     log_level=log_level)
-    except NotOnPathError as exc:
-        click.echo(f"runnable: {exc}", err=True)
-        sys.exit(0)
-    if decide:
-        if decision_dir:
-            write_decision(payload, decision_dir)
-        click.echo(json.dumps(payload, sort_keys=True))
-    sys.exit(0 if exit_zero else code)
+    def run(**_: Any) -> None:
+        from runnable.cli.entry import execute_step
+
+        argv = sys.argv[sys.argv.index("execute-step") + 1:] if "execute-step" in sys.argv else []
+        sys.exit(execute_step(argv))
+
+    params: list[click.Parameter] = [click.Argument(["ir_file"])]
+    params += [click.Option([flag], is_flag=True, help=text) for flag, text in FLAGS.items()]
+    params += [click.Option(list(names), default="", help=text) for names, (_, text) in OPTIONS.items()]
+    return click.Command("execute-step", callback=run, params=params,
+                         help="Run one step of a compiled definition: what every container of every target runs.")
+
+
+cli.add_command(_execute_step_command())
 
 
 @cli.group()
@@ -272,7 +246,7 @@ def image() -> None:
 @_friendly
 def image_build(tag: str, base: str, extras: str, requirement_files: tuple[str, ...], include_project: bool) -> None:
     """Build an image with Python, runnable and the project's requirements."""
-    from runnable.compiler.image import build_image
+    from runnable.apply.image import build_image
 
     image_id = build_image(tag, base, [e for e in extras.split(",") if e], list(requirement_files), include_project,
                            say=lambda text: click.echo(text, err=True))
@@ -280,7 +254,7 @@ def image_build(tag: str, base: str, extras: str, requirement_files: tuple[str, 
 
 
 def _source(target: str) -> str:
-    from runnable.compiling import source_of
+    from runnable.cli.compiling import source_of
 
     return source_of(target)
 

@@ -76,7 +76,7 @@ def build_image(
     say: Any = print,
 ) -> str:
     """Build ``tag`` and return its image id."""
-    from runnable.compiler.local_container import docker_client
+    from runnable.runtime.container import docker_client
 
     client = docker_client()
     try:

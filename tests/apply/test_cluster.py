@@ -15,8 +15,8 @@ from typing import Iterator
 
 import pytest
 
-from runnable.compiler import cluster
-from runnable.compiler.cluster import ClusterError, WaitTimeoutError, apply_documents, kubeconfig_source
+from runnable.apply import cluster
+from runnable.apply.cluster import ClusterError, WaitTimeoutError, apply_documents, kubeconfig_source
 from runnable.ir.errors import RunnableError
 from tests.k8s_standin import KubeStandIn, make_certificate
 
@@ -399,7 +399,7 @@ def test_without_the_kubernetes_package(monkeypatch: pytest.MonkeyPatch, kubecon
 
 
 def test_importing_the_module_does_not_import_kubernetes() -> None:
-    code = "import sys, runnable.compiler.cluster; assert 'kubernetes' not in sys.modules"
+    code = "import sys, runnable.apply.cluster; assert 'kubernetes' not in sys.modules"
     assert subprocess.run([sys.executable, "-c", code], capture_output=True).returncode == 0
 
 
