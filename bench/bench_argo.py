@@ -138,7 +138,7 @@ pipeline-executor:
 '''
 
 # Ours, in process, step by step as ``runnable compile --target argo -o DIR`` does it
-# (runnable/cli.py compile_ and _compile_manifests, runnable/compiler render_manifests).
+# (runnable/cli/compiling.py compile_target, the argo target's render, runnable.compiler.render).
 # Prints one JSON line: seconds per phase.
 PHASES_PY = '''\
 import importlib
@@ -150,12 +150,13 @@ clock = time.perf_counter
 target, output = sys.argv[1], sys.argv[2]
 marks = [("start", clock())]
 
-import runnable.cli  # the console script's own import
+import runnable.cli.entry  # the console script's own import
 marks.append(("import runnable.cli", clock()))
 
-from runnable.discovery import load_definition
+from runnable.cli.compiling import source_of
+from runnable.cli.discovery import load_definition
 
-source = runnable.cli._source(target)
+source = source_of(target)
 definition = load_definition(target).to_ir()
 marks.append(("load definition (+ to_ir)", clock()))
 
@@ -165,7 +166,7 @@ config = load_config(None)
 marks.append(("load config", clock()))
 
 argo = importlib.import_module("runnable.compiler.argo")
-from runnable.compiler import checks, gitops, render_manifests
+from runnable.compiler import checks, gitops, render
 marks.append(("import compiler modules", clock()))
 
 documents = argo.render(definition, config, image="", source=source)
@@ -185,7 +186,7 @@ again = clock()
 checks.check_rendered(documents, "the argo rendering")
 validate_again = clock() - again
 # Untimed: the split must follow the command's own path, or it measures something else.
-same = render_manifests(definition, "argo", config, image="", source=source)[1] == files
+same = render(definition, "argo", config, image="", source=source).files == files
 phases = {name: t - marks[i][1] for i, (name, t) in enumerate(marks[1:])}
 script = clock() - marks[0][1]
 print(json.dumps({"phases": phases, "validate_again": validate_again, "same_as_render_manifests": same,
