@@ -31,9 +31,10 @@ from typing import Any
 from runnable.compiler import kube
 from runnable.compiler.base import COMPOSITES, Rendered, RenderRequest, Target
 from runnable.compiler.names import short_hash, slug, unique_names
+from runnable.compiler.plan import END, PASS, RUN, Plan, PlannedGraph, PlannedStep, lower
 from runnable.ir.checkers import LIST, MAP, STR, TypeSpec, one_of
 from runnable.ir.errors import ConfigError, DefinitionError
-from runnable.ir.model import Definition, Graph, Node, TaskSpec
+from runnable.ir.model import Definition, TaskSpec
 from runnable.ir.names import JOB_STEP, quote_step_path
 from runnable.ir.record import Record
 
@@ -204,18 +205,19 @@ class _Builder:
         self.settings = settings
         self.templates: dict[str, dict[str, Any]] = {}
         self.step_templates: dict[tuple[str, tuple[str, ...], tuple[Any, ...]], str] = {}
-        paths = _branch_paths(definition.graph, "") if definition.graph is not None else []
-        self.branch_names = unique_names(paths, {MAIN, START, FINISH, STEP, DECIDE})
+        self.plan = lower(definition, TARGET)
+        self.branch_names = unique_names(_branch_paths(self.plan), {MAIN, START, FINISH, STEP, DECIDE})
 
     def workflow_spec(self, config_map_name: str) -> dict[str, Any]:
         self._container_template(START, ["--start", "--parameters", "{{workflow.parameters.parameters_file}}"])
         self._container_template(FINISH, ["--finish"])
         started = [f"{START}.Succeeded"]
-        if self.definition.graph is not None:
-            tasks, ends = self.tasks(self.definition.graph, "", "", started)
+        if self.plan.graph is not None:
+            tasks, ends = self.tasks(self.plan.graph, "", started)
         else:  # a job: one step
-            assert self.definition.job is not None
-            tasks = [_task(JOB_STEP, self._step_template(self.definition.job, JOB_STEP), started[0], step=JOB_STEP)]
+            job = self.plan.job
+            assert job is not None
+            tasks = [_task(JOB_STEP, self._step_template(job), started[0], step=JOB_STEP)]
             ends = [f"{JOB_STEP}.Succeeded"]
         # The run's end is a task too, the DAG's only leaf: a failure that on_failure handled leaves
         # omitted tasks behind, which would otherwise fail the DAG of a run that succeeded. An
@@ -243,73 +245,65 @@ class _Builder:
 
     # -- DAG tasks of a graph ----------------------------------------------------------------
 
-    def tasks(self, graph: Graph, prefix: str, path: str, start_terms: list[str]) -> tuple[list[dict[str, Any]],
-                                                                                          list[str]]:
+    def tasks(self, graph: PlannedGraph, prefix: str, start_terms: list[str]) -> tuple[list[dict[str, Any]],
+                                                                                    list[str]]:
         """DAG tasks for ``graph`` and the terms under which it reaches its success or fail step.
 
         ``prefix`` is the internal-name prefix as Argo text.
         """
-        task_names = unique_names([n for n, node in graph.nodes.items() if node.type not in ("success", "fail")],
+        task_names = unique_names([step.name for step in graph.in_definition_order() if step.mode != END],
                                   {START, FINISH}, _NAME_LIMIT)
-        arrive: dict[str, list[str]] = {name: [] for name in graph.nodes}
-        arrive[graph.start_at] = list(start_terms)
+        arrive: dict[str, list[str]] = {}
+        outcomes: dict[str, tuple[list[str], list[str]]] = {}  # step -> (terms when it succeeded, when it failed)
         result: list[dict[str, Any]] = []
-        for name in _topological(graph):
-            node = graph.nodes[name]
-            if node.type in ("success", "fail"):
+        for step in graph.steps:
+            terms = list(start_terms) if step.name == graph.start_at else []
+            for edge in sorted(step.after, key=lambda e: graph.position[e.source]):
+                terms.extend(outcomes[edge.source][0 if edge.on == "success" else 1])
+            arrive[step.name] = terms
+            if step.mode == END:
                 continue
-            terms = arrive[name]
-            if node.type == "stub":
-                succeeded, failed = terms, []
-            else:
-                base = task_names[name]
-                internal = prefix + quote_step_path(name)
-                emitted = self._node_tasks(node, base, internal, f"{path}{name}", _any(terms))
-                result.extend(emitted)
-                succeeded, failed = [f"{base}.Succeeded"], [f"{base}.Failed"]
-            if node.next is not None:
-                arrive[node.next].extend(succeeded)
-            if node.on_failure is not None:
-                arrive[node.on_failure].extend(failed)
-        ends = [term for name, node in graph.nodes.items() if node.type in ("success", "fail") for term in arrive[name]]
+            if step.mode == PASS:
+                outcomes[step.name] = (terms, [])
+                continue
+            base = task_names[step.name]
+            internal = prefix + quote_step_path(step.name)
+            result.extend(self._step_tasks(step, base, internal, _any(terms)))
+            outcomes[step.name] = ([f"{base}.Succeeded"], [f"{base}.Failed"])
+        ends = [term for step in graph.ends() for term in arrive[step.name]]
         return result, ends
 
-    def _node_tasks(self, node: Node, base: str, internal: str, path: str, depends: str) -> list[dict[str, Any]]:
-        if node.type == "task":
-            assert node.task is not None
-            return [_task(base, self._step_template(node.task, path), depends, step=internal)]
-        handler = getattr(self, f"_{node.type}_tasks", None)
+    def _step_tasks(self, step: PlannedStep, base: str, internal: str, depends: str) -> list[dict[str, Any]]:
+        if step.mode == RUN:
+            return [_task(base, self._step_template(step), depends, step=internal)]
+        handler = _EXPANDERS.get(step.node.type)
         if handler is None:
-            raise DefinitionError(f"Step {path!r}: the argo target cannot render {node.type!r} steps.")
-        return handler(node, base, internal, path, depends)  # type: ignore[no-any-return]
+            raise DefinitionError(f"Step {step.path!r}: the argo target cannot render {step.node.type!r} steps.")
+        return handler(self, step, base, internal, depends)
 
-    def _parallel_tasks(self, node: Node, base: str, internal: str, path: str, depends: str) -> list[dict[str, Any]]:
-        keys = unique_names(list(node.branches), set(), 12)
+    def _parallel_tasks(self, step: PlannedStep, base: str, internal: str, depends: str) -> list[dict[str, Any]]:
+        keys = unique_names(list(step.branches), set(), 12)
         tasks = []
-        for key, graph in node.branches.items():
-            template = self._branch_template(graph, f"{path}.{key}")
+        for key, graph in step.branches.items():
+            template = self._branch_template(graph)
             tasks.append(_task(f"{base}--{keys[key]}", template, depends, prefix=f"{internal}.{quote_step_path(key)}."))
         join = " && ".join(f"({t['name']}.Succeeded || {t['name']}.Failed)" for t in tasks)
         return [*tasks, _task(base, self._join_template(), join, step=internal)]
 
-    def _map_tasks(self, node: Node, base: str, internal: str, path: str, depends: str) -> list[dict[str, Any]]:
-        assert node.branch is not None
+    def _map_tasks(self, step: PlannedStep, base: str, internal: str, depends: str) -> list[dict[str, Any]]:
         fan_out, items = f"{base}--fan-out", f"{base}--items"
-        template = self._branch_template(node.branch, f"{path}.each")
+        template = self._branch_template(step.branches["branch"])
         each = _task(items, template, f"{fan_out}.Succeeded", prefix=f"{internal}.{{{{item}}}}.")
         each["withParam"] = f"{{{{tasks.{fan_out}.outputs.parameters.indices}}}}"
         join = f"{items}.Succeeded || {items}.Failed || {items}.Skipped"
         return [self._decide_task(fan_out, internal, depends), each, _task(base, self._join_template(), join, step=internal)]
 
-    def _conditional_tasks(self, node: Node, base: str, internal: str, path: str, depends: str
-                           ) -> list[dict[str, Any]]:
+    def _conditional_tasks(self, step: PlannedStep, base: str, internal: str, depends: str) -> list[dict[str, Any]]:
         choose = f"{base}--choose"
-        branches = list(node.branches.items()) + ([("default", node.default)] if node.default is not None else [])
-        keys = unique_names([key for key, _ in branches], set(), 12)
+        keys = unique_names(list(step.branches), set(), 12)
         tasks = [self._decide_task(choose, internal, depends)]
-        for index, (key, graph) in enumerate(branches):
-            assert graph is not None
-            template = self._branch_template(graph, f"{path}.{key}")
+        for index, (key, graph) in enumerate(step.branches.items()):  # the default branch last, as decide counts
+            template = self._branch_template(graph)
             task = _task(f"{base}--{keys[key]}", template, f"{choose}.Succeeded",
                          prefix=f"{internal}.{quote_step_path(key)}.")
             task["when"] = f"{{{{tasks.{choose}.outputs.parameters.branch_index}}}} == {index}"
@@ -317,9 +311,8 @@ class _Builder:
         join = " && ".join(f"({t['name']}.Succeeded || {t['name']}.Failed || {t['name']}.Skipped)" for t in tasks[1:])
         return [*tasks, _task(base, self._join_template(), join, step=internal)]
 
-    def _loop_tasks(self, node: Node, base: str, internal: str, path: str, depends: str) -> list[dict[str, Any]]:
-        assert node.branch is not None
-        template = self._loop_template(node.branch, path)
+    def _loop_tasks(self, step: PlannedStep, base: str, internal: str, depends: str) -> list[dict[str, Any]]:
+        template = self._loop_template(step)
         loop = _task(f"{base}--loop", template, depends)
         loop["arguments"] = {"parameters": [{"name": "loop", "value": internal}, {"name": "index", "value": "0"}]}
         join = f"{base}--loop.Succeeded || {base}--loop.Failed"
@@ -327,7 +320,7 @@ class _Builder:
 
     def _join_template(self) -> str:
         """The plain step template: a composite's own step replays its branches and records it."""
-        return self._step_template(TaskSpec(kind="python", command=""), "")
+        return self._template_for(TaskSpec(kind="python", command=""), "", "")
 
     def _decide_task(self, name: str, internal: str, depends: str) -> dict[str, Any]:
         self._decide_template()
@@ -344,20 +337,20 @@ class _Builder:
 
     # -- templates ---------------------------------------------------------------------------
 
-    def _branch_template(self, graph: Graph, path: str) -> str:
-        name = self.branch_names[path]
+    def _branch_template(self, graph: PlannedGraph) -> str:
+        name = self.branch_names[graph.path[:-1]]
         if name not in self.templates:
             self.templates[name] = {}  # reserve the position: parents before children
-            tasks, _ = self.tasks(graph, PREFIX, f"{path}.", [])
+            tasks, _ = self.tasks(graph, PREFIX, [])
             self.templates[name] = {"name": name, "inputs": {"parameters": [{"name": "prefix"}]},
                                     "dag": {"failFast": False, "tasks": tasks}}
         return name
 
-    def _loop_template(self, body: Graph, path: str) -> str:
-        name = self.branch_names[f"{path}.loop"]
+    def _loop_template(self, step: PlannedStep) -> str:
+        name = self.branch_names[f"{step.path}.loop"]
         if name not in self.templates:
             self.templates[name] = {}
-            body_template = self._branch_template(body, f"{path}.body")
+            body_template = self._branch_template(step.branches["branch"])
             self._decide_template()
             check = _task("check", DECIDE, "body.Succeeded", step="{{inputs.parameters.loop}}")
             again = _task("next", name, "check.Succeeded")
@@ -371,8 +364,10 @@ class _Builder:
                                     "dag": {"failFast": False, "tasks": [body_task, check, again]}}
         return name
 
-    def _step_template(self, task: TaskSpec, path: str) -> str:
-        override_key = task.overrides.get("argo", "")
+    def _step_template(self, step: PlannedStep) -> str:
+        return self._template_for(step.node.task, step.override, step.path)
+
+    def _template_for(self, task: TaskSpec, override_key: str, path: str) -> str:
         secrets = tuple(sorted(set(task.secrets)))
         retry = (task.max_attempts, task.backoff_seconds, task.backoff_factor) if task.max_attempts > 1 else ()
         key = (override_key, secrets, retry)
@@ -460,43 +455,22 @@ def _any(terms: list[str]) -> str:
     return " || ".join(unique)
 
 
-def _branch_paths(graph: Graph, prefix: str) -> list[str]:
-    """Static paths of every branch graph (and loop template) in the definition, parents first."""
+def _branch_paths(plan: Plan) -> list[str]:
+    """Static paths of every branch graph (and loop template) in the plan, parents first."""
     paths: list[str] = []
-    for name, node in graph.nodes.items():
-        if node.type == "map":
-            assert node.branch is not None
-            paths.append(f"{prefix}{name}.each")
-            paths += _branch_paths(node.branch, f"{prefix}{name}.each.")
-        elif node.type == "loop":
-            assert node.branch is not None
-            paths += [f"{prefix}{name}.loop", f"{prefix}{name}.body"]
-            paths += _branch_paths(node.branch, f"{prefix}{name}.body.")
-        elif node.type in ("parallel", "conditional"):
-            branches = dict(node.branches)
-            if node.default is not None:
-                branches["default"] = node.default
-            for key, branch in branches.items():
-                paths.append(f"{prefix}{name}.{key}")
-                paths += _branch_paths(branch, f"{prefix}{name}.{key}.")
+
+    def visit(graph: PlannedGraph) -> None:
+        for step in graph.in_definition_order():
+            if step.node.type == "loop":
+                paths.append(f"{step.path}.loop")
+            for sub in step.branches.values():
+                paths.append(sub.path[:-1])
+                visit(sub)
+
+    if plan.graph is not None:
+        visit(plan.graph)
     return paths
 
 
-def _topological(graph: Graph) -> list[str]:
-    order: list[str] = []
-    seen: set[str] = set()
-    stack: list[tuple[str, bool]] = [(name, False) for name in reversed(list(graph.nodes))]
-    while stack:  # iterative: a 5,000-step chain is deeper than Python's recursion limit
-        name, done = stack.pop()
-        if done:
-            order.append(name)
-            continue
-        if name in seen:
-            continue
-        seen.add(name)
-        stack.append((name, True))
-        node = graph.nodes[name]
-        for target in (node.on_failure, node.next):
-            if target is not None and target not in seen:
-                stack.append((target, False))
-    return list(reversed(order))
+_EXPANDERS = {"parallel": _Builder._parallel_tasks, "map": _Builder._map_tasks,
+              "conditional": _Builder._conditional_tasks, "loop": _Builder._loop_tasks}

@@ -73,12 +73,26 @@ class Target:
     submits: ClassVar[bool] = False
     #: the module under runnable.apply that applies, waits for and inspects what this target renders
     engine: ClassVar[str] = ""
+    #: the whole pipeline runs in one container (a Kubernetes Job's pod)
+    one_container: ClassVar[bool] = False
     #: render options this target reads besides the definition and config (the CLI refuses the others)
     options: ClassVar[frozenset[str]] = frozenset()
 
     def render(self, definition: Definition, request: RenderRequest) -> Rendered:
         raise DefinitionError(f"The {self.name} target runs definitions; it renders nothing. "
                               f"Compile with one of: {', '.join(renderable())}.")
+
+    def refuse_override(self, path: str, override: str, whole: str | None) -> str:
+        """Why the step at ``path`` cannot have its override here ('' when it is honoured).
+
+        ``whole`` names the enclosing composite this target runs whole in one container.
+        """
+        if whole is None:
+            return ""
+        what = f"the composite {whole!r}" if whole else "the whole pipeline"
+        return (f"Step {path!r} asks for override {override!r} (overrides[{self.override_key!r}]), but the "
+                f"{self.name} target runs {what} in one container, with one image and one set of resources. "
+                f"Remove the override, or use a target that gives each step its own container (argo).")
 
     def check_renderable(self) -> None:
         if not self.output:

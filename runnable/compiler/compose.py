@@ -21,11 +21,12 @@ import os
 from typing import Any
 
 from runnable.compiler.base import Rendered, RenderRequest, Target
-from runnable.compiler.container import DEFAULT_IMAGE, PROJECT_DIR, command
+from runnable.compiler.container import DEFAULT_IMAGE, PROJECT_DIR, command, step_settings
 from runnable.compiler.gitops import one_line
 from runnable.compiler.names import unique_names
+from runnable.compiler.plan import END, EXPAND, PASS, RUN, PlannedGraph, PlannedStep, lower
 from runnable.ir.errors import ConfigError, DefinitionError, RunnableError
-from runnable.ir.model import Definition, Graph, Node, node_secrets
+from runnable.ir.model import Definition, node_secrets
 from runnable.ir.serialize import content_hash, dump_yaml, to_json
 
 START, FINISH = "runnable-start", "runnable-finish"
@@ -36,63 +37,37 @@ IR_FILE = "ir.json"
 
 
 class ServicePlan:
-    """The step services of a graph, each with the services it waits for."""
+    """The step services of a planned graph, each with the services it waits for."""
 
     def __init__(self) -> None:
         self.steps: dict[str, list[str]] = {}  # internal step name -> internal names it depends on
-        self.nodes: dict[str, Node] = {}  # internal step name -> the node its service runs
+        self.planned: dict[str, PlannedStep] = {}  # internal step name -> the step its service runs
 
-    def add(self, internal: str, node: Node, after: list[str]) -> None:
+    def add(self, internal: str, step: PlannedStep, after: list[str]) -> None:
         self.steps[internal] = sorted(set(after), key=after.index)
-        self.nodes[internal] = node
+        self.planned[internal] = step
 
-    def graph(self, graph: Graph, prefix: str, after: list[str]) -> list[str]:
+    def graph(self, graph: PlannedGraph, prefix: str, after: list[str]) -> list[str]:
         """Plan ``graph``'s services; returns the services its last steps end in."""
-        incoming: dict[str, list[str]] = {name: [] for name in graph.nodes}
-        for name, node in graph.nodes.items():
-            for target in (node.next, node.on_failure):
-                if target is not None:
-                    incoming[target].append(name)
         ends: dict[str, list[str]] = {}
-        for name in _topological(graph):
-            node = graph.nodes[name]
-            before = list(after) if name == graph.start_at else []
-            for source in incoming[name]:
-                before.extend(ends[source])
-            if node.type in ("success", "fail"):
-                ends[name] = before
-            elif node.type == "stub":
-                ends[name] = before  # replays record stubs as they pass; no container needed
-            elif node.type == "parallel":
+        for step in graph.steps:
+            before = list(after) if step.name == graph.start_at else []
+            for edge in step.after:
+                before.extend(ends[edge.source])
+            if step.mode in (END, PASS):
+                ends[step.name] = before  # replays record stubs as they pass; no container needed
+            elif step.mode == EXPAND:  # a Parallel: its branches side by side, then its join
                 branch_ends: list[str] = []
-                for key, branch in node.branches.items():
-                    branch_ends.extend(self.graph(branch, f"{prefix}{name}.{key}.", before))
-                self.add(prefix + name, node, branch_ends or before)
-                ends[name] = [prefix + name]
-            else:  # task, and map/conditional/loop run whole inside one container
-                self.add(prefix + name, node, before)
-                ends[name] = [prefix + name]
-        terminal = [n for n, node in graph.nodes.items() if node.type in ("success", "fail")]
-        return sorted({s for n in terminal for s in ends.get(n, [])})
-
-
-def _topological(graph: Graph) -> list[str]:
-    order: list[str] = []
-    seen: set[str] = set()
-
-    def visit(name: str) -> None:
-        if name in seen:
-            return
-        seen.add(name)
-        node = graph.nodes[name]
-        for target in (node.next, node.on_failure):
-            if target is not None:
-                visit(target)
-        order.append(name)
-
-    for name in graph.nodes:
-        visit(name)
-    return list(reversed(order))
+                for key, branch in step.branches.items():
+                    branch_ends.extend(self.graph(branch, f"{prefix}{step.name}.{key}.", before))
+                self.add(prefix + step.name, step, branch_ends or before)
+                ends[step.name] = [prefix + step.name]
+            elif step.mode == RUN:  # a task, or a Map, Conditional or Loop run whole inside one container
+                self.add(prefix + step.name, step, before)
+                ends[step.name] = [prefix + step.name]
+            else:
+                raise DefinitionError(f"Step {step.path!r}: the compose target cannot render a {step.mode!r} step.")
+        return sorted({service for end in graph.ends() for service in ends.get(end.name, [])})
 
 
 class ComposeTarget(Target):
@@ -127,19 +102,22 @@ def render(definition: Definition, output_dir: str, config: Any = None, image: s
     settings = container_settings(config, image, definition.kind)
     project = os.path.relpath(os.getcwd(), os.path.abspath(output_dir)).replace(os.sep, "/")
     plan = ServicePlan()
-    if definition.kind == "job":
-        plan.add("job", Node(name="job", type="task", task=definition.job), [])
+    lowered = lower(definition, TARGET)
+    if lowered.job is not None:
+        plan.add(lowered.job.name, lowered.job, [])
     else:
-        assert definition.graph is not None
-        plan.graph(definition.graph, "", [])
+        assert lowered.graph is not None
+        plan.graph(lowered.graph, "", [])
     names = unique_names(list(plan.steps), {START, FINISH})
     base = _base_service(settings, project, config_file)
     services: dict[str, Any] = {START: _service(base, ["--start", "--parameters", "${RUNNABLE_PARAMETERS_FILE:-}"], {})}
     for internal, after in plan.steps.items():
-        task_secrets = sorted(node_secrets(plan.nodes[internal]))
+        step = plan.planned[internal]
+        task_secrets = sorted(node_secrets(step.node))
         depends = {names[d]: {"condition": "service_completed_successfully"} for d in after} or {
             START: {"condition": "service_completed_successfully"}}
-        services[names[internal]] = _service(base, ["--step", literal(internal), "--exit-zero"], depends, task_secrets)
+        own = _base_service(_with_override(settings, step), project, config_file) if step.override else base
+        services[names[internal]] = _service(own, ["--step", literal(internal), "--exit-zero"], depends, task_secrets)
     services[FINISH] = _service(base, ["--finish"], {
         name: {"condition": "service_completed_successfully"} for name in [START, *(names[s] for s in plan.steps)]})
     header = (
@@ -151,6 +129,10 @@ def render(definition: Definition, output_dir: str, config: Any = None, image: s
     document = {"name": _project_name(definition, source), "services": services}
     validate(document)
     return {COMPOSE_FILE: header + dump_yaml(document), IR_FILE: to_json(definition)}
+
+
+def _with_override(settings: dict[str, Any], step: PlannedStep) -> dict[str, Any]:
+    return step_settings(settings, step.override, f"Step {step.path!r}")
 
 
 def _project_name(definition: Definition, source: str) -> str:
@@ -185,6 +167,11 @@ def _base_service(settings: dict[str, Any], project: str, config_file: str) -> d
     }
     if settings.get("network"):
         base["network_mode"] = literal(str(settings["network"]))
+    resources = settings.get("resources") or {}
+    if "cpus" in resources:
+        base["cpus"] = str(resources["cpus"])
+    if "memory" in resources:
+        base["mem_limit"] = str(resources["memory"])
     security = {**SECURE_SERVICE, **settings.get("security", {})}
     base["security"] = {key: [literal(str(v)) for v in value] if isinstance(value, list) else value
                         for key, value in security.items()}
@@ -221,8 +208,9 @@ def _service(base: dict[str, Any], args: list[str], depends: dict[str, Any], sec
     environment += sorted(secrets or [])  # names only: compose passes the host's value at run time
     service["environment"] = environment
     service["volumes"] = base["volumes"]
-    if "network_mode" in base:
-        service["network_mode"] = base["network_mode"]
+    for key in ("network_mode", "cpus", "mem_limit"):
+        if key in base:
+            service[key] = base[key]
     for key, value in base["security"].items():
         if value not in (None, False, []):
             service[key] = value

@@ -10,7 +10,9 @@ script parses it with :func:`parse`, without importing click (it runs once per s
 
 from __future__ import annotations
 
-from runnable.ir.errors import RunnableError
+from typing import Any
+
+from runnable.ir.errors import ConfigError, RunnableError
 from runnable.ir.record import Record
 
 PROGRAM = ["runnable", "execute-step"]
@@ -132,3 +134,33 @@ def exit_code(exc: BaseException) -> int | None:
         print("Interrupted.", file=sys.stderr)
         return INTERRUPTED
     return None
+
+
+# -- a container's settings: the local-container executor's config, read by every Docker runner -----
+
+#: Keys a step override may set (``overrides={"local-container": "gpu"}``), on top of the executor's.
+OVERRIDE_KEYS = ("docker_image", "environment", "resources", "network")
+RESOURCE_KEYS = ("cpus", "memory")
+
+
+def step_settings(executor_config: dict[str, Any], override: str, where: str) -> dict[str, Any]:
+    """The executor's settings with a step's override on top (its environment merged, the rest replaced)."""
+    merged = {key: value for key, value in executor_config.items() if key != "overrides"}
+    if not override:
+        return merged
+    defined = executor_config.get("overrides") or {}
+    if override not in defined:
+        known = ", ".join(sorted(defined)) or "none"
+        raise ConfigError(f"{where} asks for override {override!r}, which local-container config.overrides does "
+                          f"not define (defined: {known}).")
+    extra = defined[override]
+    if not isinstance(extra, dict):
+        raise ConfigError(f"local-container config.overrides.{override} must be a mapping of "
+                          f"{', '.join(OVERRIDE_KEYS)}.")
+    unknown = sorted(set(extra) - set(OVERRIDE_KEYS))
+    if unknown:
+        raise ConfigError(f"local-container config.overrides.{override} has no key {unknown[0]!r}; valid: "
+                          f"{', '.join(OVERRIDE_KEYS)}.")
+    merged.update({key: value for key, value in extra.items() if key != "environment"})
+    merged["environment"] = {**executor_config.get("environment", {}), **extra.get("environment", {})}
+    return merged

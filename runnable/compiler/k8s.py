@@ -12,6 +12,7 @@ from typing import Any
 
 from runnable.compiler import kube
 from runnable.compiler.base import Rendered, RenderRequest, Target
+from runnable.compiler.plan import lower
 from runnable.ir.checkers import ANY, BOOL, MAP, STR, TypeSpec
 from runnable.ir.errors import ConfigError
 from runnable.ir.model import Definition
@@ -104,6 +105,7 @@ class K8sTarget(Target):
                          "mini-k8s-job": TypeSpec(_MINI_K8S_JOB_KEYS, available=False)},
     }
     override_key = "k8s-job"
+    one_container = True
     output = "manifests"
     submits = True
     engine = "runnable.apply.cluster"
@@ -120,6 +122,9 @@ def render(definition: Definition, config: Any = None, image: str = "", source: 
     """The target's objects: the IR ConfigMap, then the Job or CronJob that runs it."""
     raw = executor_config(config, definition.kind)
     settings, job_fields = settings_from(raw, image)
+    planned = lower(definition, TARGET)  # refuses step overrides a one-pod pipeline cannot honour
+    if planned.job is not None and planned.job.override:
+        settings = _with_override(settings, raw, planned.job.override)
     name = kube.base_name(definition, source)
     ir_text, ir_hash = kube.ir_identity(definition)
     config_map = kube.ir_config_map(ir_text, ir_hash, config, name, settings)
@@ -137,6 +142,16 @@ def render(definition: Definition, config: Any = None, image: str = "", source: 
         workload = {"apiVersion": "batch/v1", "kind": "Job", "metadata": kube.metadata(name, name, settings, ir_hash),
                     "spec": job_spec}
     return [config_map, workload]
+
+
+def _with_override(settings: kube.PodSettings, raw: dict[str, Any], override: str) -> kube.PodSettings:
+    """The job's pod with its task's override (``overrides={"k8s-job": name}``) from the executor's config."""
+    where = "job-executor.config.overrides"
+    defined = kube.expect_mapping(raw.get("overrides") or {}, where)
+    if override not in defined:
+        known = ", ".join(sorted(defined)) or "none"
+        raise ConfigError(f"The job asks for override {override!r}, which {where} does not define (defined: {known}).")
+    return settings.overridden(kube.expect_mapping(defined[override], f"{where}.{override}"), f"{where}.{override}")
 
 
 def _job_spec(definition: Definition, app: str, settings: kube.PodSettings, job_fields: dict[str, Any],

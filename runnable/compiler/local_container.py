@@ -7,11 +7,8 @@ It renders nothing (``runnable.runtime.container`` runs the containers); it owns
 from __future__ import annotations
 
 from runnable.compiler.base import Target
+from runnable.compiler.container import RESOURCE_KEYS
 from runnable.ir.checkers import BOOL, MAP, STR, WORKERS, TypeSpec
-
-#: Keys a step override may set (``overrides={"local-container": "gpu"}``), on top of the executor's.
-OVERRIDE_KEYS = {"docker_image", "environment", "resources", "network"}
-RESOURCE_KEYS = {"cpus", "memory"}
 
 CONTAINER_KEYS = TypeSpec({
     "docker_image": STR,
@@ -23,7 +20,7 @@ CONTAINER_KEYS = TypeSpec({
     "overrides": MAP,
     "mock": BOOL,
     "max_workers": WORKERS,
-    "resources": ("a mapping of cpus and memory", lambda v: isinstance(v, dict) and set(v) <= RESOURCE_KEYS),
+    "resources": ("a mapping of cpus and memory", lambda v: isinstance(v, dict) and set(v) <= set(RESOURCE_KEYS)),
     "security": ("a mapping of read_only, tmpfs, cap_drop, security_opt",
                  lambda v: isinstance(v, dict) and set(v) <= {"read_only", "tmpfs", "cap_drop", "security_opt"}),
 })

@@ -29,8 +29,12 @@ class BaseJob:
         secrets: list[str] | None = None,
         catalog: Catalog | None = None,
         name: str = "",
+        overrides: dict[str, str] | None = None,
     ) -> None:
         where = f"{type(self).__name__}"
+        if overrides is not None and not isinstance(overrides, dict):
+            raise DefinitionError(f"{where}: overrides must be a dict of executor -> key, got {overrides!r}.")
+        self.overrides = dict(overrides or {})
         self.returns = to_return_specs(returns, where)
         self.secrets = checked_secrets(secrets, where)
         if checked_catalog(catalog, where) is not None and catalog is not None and catalog.get:
@@ -54,6 +58,7 @@ class BaseJob:
             secrets=list(self.secrets),
             catalog=self.catalog.to_spec() if self.catalog else None,
             notebook_args=self.notebook_args(),
+            overrides=dict(self.overrides),
         )
         return validate_definition(Definition(kind="job", name=self.name, job=task))
 

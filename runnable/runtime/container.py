@@ -83,21 +83,12 @@ class ContainerRunner:
             self._client, self._client_pid = docker_client(), os.getpid()
         return self._client
 
-    def settings(self, task: TaskSpec) -> dict[str, Any]:
+    def settings(self, task: TaskSpec, internal: str = "") -> dict[str, Any]:
         """The executor's settings, with the task's override (overrides={'local-container': key}) on top."""
-        merged = {k: v for k, v in self.config.items() if k != "overrides"}
-        key = task.overrides.get(EXECUTOR)
-        if key:
-            overrides = self.config.get("overrides", {})
-            if key not in overrides:
-                raise ConfigError(f"Override {key!r} is not defined under {EXECUTOR} config.overrides.")
-            extra = overrides[key]
-            merged.update({k: v for k, v in extra.items() if k != "environment"})
-            merged["environment"] = {**self.config.get("environment", {}), **extra.get("environment", {})}
-        return merged
+        return contract.step_settings(self.config, task.overrides.get(EXECUTOR, ""), f"Step {internal!r}")
 
     def __call__(self, ctx: RunContext, node: Node, internal: str, task: TaskSpec, scope: Scope) -> str:
-        settings = self.settings(task)
+        settings = self.settings(task, internal)
         env = {str(k): str(v) for k, v in settings.get("environment", {}).items()}
         env.update({name: ctx.secrets.get(name) for name in task.secrets})  # values at run time only
         env.setdefault("HOME", "/tmp")
@@ -137,6 +128,7 @@ class ContainerRunner:
             user=f"{os.getuid()}:{os.getgid()}",
             labels=labels or {},
             detach=True,
+            **_limits(settings.get("resources") or {}),
         )
         interrupted = False
         try:
@@ -172,6 +164,16 @@ class ContainerRunner:
         for override in self.config.get("overrides", {}).values():
             if isinstance(override, dict) and override.get("docker_image"):
                 check_image(self.client, override["docker_image"])
+
+
+def _limits(resources: dict[str, Any]) -> dict[str, Any]:
+    """A step's ``resources`` (cpus, memory) as Docker's limits."""
+    limits: dict[str, Any] = {}
+    if "cpus" in resources:
+        limits["nano_cpus"] = int(float(resources["cpus"]) * 1e9)
+    if "memory" in resources:
+        limits["mem_limit"] = str(resources["memory"])
+    return limits
 
 
 def runner_for(config: Any, definition_kind: str) -> ContainerRunner:
