@@ -57,7 +57,7 @@ from runnable.apply.manifests import with_run_arguments
 from runnable.compiler.names import slug
 from runnable.config import parse_config
 from runnable.ir.errors import RunnableError
-from runnable.ir.model import Definition, Graph
+from runnable.ir.model import Definition, Graph, LoopNode, MapNode, TaskNode
 from runnable.ir.names import quote_step_path, unquote_step_path
 from runnable.ir.serialize import content_hash, dump_yaml, loads
 
@@ -358,12 +358,12 @@ def ir_tasks(definition: Definition) -> dict[str, tuple[str, str, tuple[str, ...
 
     def walk(graph: Graph, prefix: str) -> None:
         for name, node in graph.nodes.items():
-            if node.task is not None:
+            if isinstance(node, TaskNode):
                 command = node.task.command if node.task.kind == "shell" else ""
                 found[prefix + name] = (node.task.kind, command, tuple(node.task.secrets),
                                         node.task.overrides.get("argo", ""))
             for key, sub in node.graphs().items():
-                key = "0" if node.type in ("map", "loop") else key
+                key = "0" if isinstance(node, (MapNode, LoopNode)) else key
                 walk(sub, f"{prefix}{name}.{key}.")
 
     assert definition.graph is not None

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from runnable.ir.serialize import canonical_json, sha256_hex
 from tests.helpers import write_module
 from tests.cli.test_commands import runnable
 
@@ -62,3 +63,18 @@ def test_parallel_needs_a_shared_store(project: Path) -> None:
                                     "run-log-store: {type: buffered}\n")
     result = runnable("run", "pipe.py", "-c", "c.yaml", cwd=project)
     assert result.returncode == 2 and "cannot share the in-memory" in result.stderr
+
+
+def test_a_run_started_with_version_1_ir_is_retried(project: Path) -> None:
+    """A run the previous runnable started (its IR and hash at version 1) resumes after the upgrade."""
+    write_module(project, "pipe", PIPELINE)
+    assert runnable("run", "pipe.py", "--run-id", "old", cwd=project).returncode == 1
+    folder = project / ".run_log_store" / "old"
+    ir = {**json.loads((folder / "ir.json").read_text()), "ir_version": 1}
+    (folder / "ir.json").write_text(json.dumps(ir))
+    header = json.loads((folder / "run.json").read_text())
+    (folder / "run.json").write_text(json.dumps({**header, "ir_hash": sha256_hex(canonical_json(ir))}))
+    (project / "ok").write_text("")
+    result = runnable("retry", "old", cwd=project)
+    assert result.returncode == 0, result.stderr
+    assert (project / "first-ran").read_text() == "1"  # never re-ran

@@ -12,6 +12,7 @@ import sys
 from typing import Any
 
 from runnable.ir.errors import DefinitionError, RunnableError
+from runnable.ir.model import Graph, TaskNode
 from runnable.cli.launch import DefinitionCaptured, LaunchOptions, cli_options
 
 YAML_SUFFIXES = (".yaml", ".yml")
@@ -125,10 +126,10 @@ def _yaml_definition(path: str) -> Any:
     return definition
 
 
-def _python_refs(graph: Any, prefix: str = "") -> list[tuple[str, str]]:
+def _python_refs(graph: Graph, prefix: str = "") -> list[tuple[str, str]]:
     refs = []
     for name, node in graph.nodes.items():
-        if node.task is not None and node.task.kind == "python":
+        if isinstance(node, TaskNode) and node.task.kind == "python":
             refs.append((f"step {prefix + name!r}", node.task.command))
         for key, sub in node.graphs().items():
             refs.extend(_python_refs(sub, f"{prefix}{name}.{key}."))

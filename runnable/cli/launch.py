@@ -16,7 +16,7 @@ from typing import Any
 
 from runnable.config import Config, load_config
 from runnable.ir.errors import ExecutionFailedError, RunnableError
-from runnable.ir.model import Definition
+from runnable.ir.model import READABLE_VERSIONS, Definition
 from runnable.ir.record import Record, factory
 from runnable.stores.records import RunLog
 
@@ -122,7 +122,6 @@ def _submit(definition: Definition, config: Config, executor_type: str, run_id: 
 
 def refuse_changed_definition(run_log: RunLog) -> None:
     from runnable.cli.discovery import load_definition
-    from runnable.ir.serialize import content_hash
 
     try:
         current = load_definition(run_log.source).to_ir()
@@ -130,11 +129,23 @@ def refuse_changed_definition(run_log: RunLog) -> None:
         raise RunnableError(
             f"Run {run_log.run_id!r} was defined by {run_log.source!r}, which no longer compiles: {exc}"
         ) from None
-    if content_hash(current) != run_log.ir_hash:
+    if run_log.ir_hash not in _readable_hashes(current):
         raise RunnableError(
             f"{run_log.source!r} has changed since run {run_log.run_id!r} started (its IR hash differs), so the "
             "run cannot be retried in place. Start a new run, or restore the file as it was."
         )
+
+
+def _readable_hashes(definition: Definition) -> set[str]:
+    """The definition's hash as written at each IR version this runnable reads.
+
+    The versions share one serialised shape, so a run started before a version bump
+    still matches its unchanged source and can be retried.
+    """
+    from runnable.ir.serialize import canonical_json, sha256_hex
+
+    data = definition.to_dict()
+    return {sha256_hex(canonical_json({**data, "ir_version": version})) for version in READABLE_VERSIONS}
 
 
 def run_definition(definition: Definition, config: Config, *, run_id: str = "", tag: str = "",

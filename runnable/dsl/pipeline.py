@@ -6,7 +6,7 @@ from typing import Any
 
 from runnable.dsl.steps import Fail, Step, Success
 from runnable.ir.errors import DefinitionError
-from runnable.ir.model import Definition, Graph, Node
+from runnable.ir.model import Definition, FailNode, Graph, Node, SuccessNode, make_node
 from runnable.ir.validate import validate_definition
 
 SUCCESS = "success"
@@ -35,12 +35,12 @@ class Pipeline:
             if node.name in nodes:
                 raise DefinitionError(f"Step name {node.name!r} is used twice; step names must be unique.")
             nodes[node.name] = node
-        for terminal, node_type in ((SUCCESS, "success"), (FAIL, "fail")):
+        for terminal, node_class in ((SUCCESS, SuccessNode), (FAIL, FailNode)):
             if terminal not in nodes:
-                nodes[terminal] = Node(name=terminal, type=node_type)
-            elif nodes[terminal].type != node_type:
+                nodes[terminal] = node_class(name=terminal)
+            elif not isinstance(nodes[terminal], node_class):
                 raise DefinitionError(
-                    f"Step name {terminal!r} is reserved for the pipeline's {node_type} step; rename that step."
+                    f"Step name {terminal!r} is reserved for the pipeline's {node_class.type} step; rename that step."
                 )
         return Graph(start_at=self.steps[0].name, nodes=nodes)
 
@@ -60,9 +60,9 @@ class Pipeline:
         extra: list[Node] = []
         for index, step in enumerate(self.steps):
             if isinstance(step, (Success, Fail)):
-                nodes.append(Node(name=step.name, type=step.node_type))
+                nodes.append(make_node(step.node_type, step.name))
                 continue
-            node = Node(name=step.name, type=step.node_type, **step.node_fields())
+            node = make_node(step.node_type, step.name, **step.node_fields())
             node.next = self._next_of(step, index, success, fail)
             if step.on_failure is not None:
                 handler = step.on_failure._link(success, fail)

@@ -18,7 +18,18 @@ from __future__ import annotations
 from typing import Any
 
 from runnable.ir.errors import DefinitionError, closest
-from runnable.ir.model import CatalogSpec, Definition, Graph, Node, ReturnSpec, TaskSpec
+from runnable.ir.model import (
+    NODE_CLASSES,
+    CatalogSpec,
+    Definition,
+    FailNode,
+    Graph,
+    Node,
+    ReturnSpec,
+    SuccessNode,
+    TaskSpec,
+    make_node,
+)
 from runnable.ir.validate import validate_definition
 
 _COMMON = ("type", "next", "on_failure", "description")
@@ -56,8 +67,8 @@ def _graph(data: Any, where: str) -> Graph:
     if not isinstance(data, dict) or "start_at" not in data or not isinstance(data.get("steps"), dict):
         raise DefinitionError(f"{where}: a graph needs 'start_at' and a 'steps' mapping.")
     nodes = {str(name): _node(str(name), spec, f"{where}.steps.{name}") for name, spec in data["steps"].items()}
-    for terminal in ("success", "fail"):
-        nodes.setdefault(terminal, Node(name=terminal, type=terminal))
+    for node_class in (SuccessNode, FailNode):
+        nodes.setdefault(node_class.type, node_class(name=node_class.type))
     return Graph(start_at=str(data["start_at"]), nodes=nodes)
 
 
@@ -89,9 +100,9 @@ def _node(name: str, spec: Any, where: str) -> Node:
         if key in spec:
             fields[key] = _graph(spec[key], f"{where}.{key}")
     next_step = spec.get("next")
-    if next_step is None and node_type not in ("success", "fail"):
+    if next_step is None and not NODE_CLASSES[node_type].terminal:
         raise DefinitionError(f"{where}: a {node_type} step needs 'next'.")
-    return Node(name=name, type=node_type, next=next_step, on_failure=spec.get("on_failure"), **fields)
+    return make_node(node_type, name, next=next_step, on_failure=spec.get("on_failure"), **fields)
 
 
 def _task(spec: dict[str, Any], where: str) -> TaskSpec:

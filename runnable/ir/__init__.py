@@ -2,12 +2,27 @@
 
 from runnable.ir.model import (
     IR_VERSION,
+    NODE_CLASSES,
+    READABLE_VERSIONS,
     CatalogSpec,
+    ConditionalNode,
     Definition,
+    FailNode,
     Graph,
+    LoopNode,
+    MapNode,
     Node,
+    ParallelNode,
     ReturnSpec,
+    StubNode,
+    SuccessNode,
+    TaskNode,
     TaskSpec,
+    make_node,
 )
 
-__all__ = ["IR_VERSION", "CatalogSpec", "Definition", "Graph", "Node", "ReturnSpec", "TaskSpec"]
+__all__ = [
+    "IR_VERSION", "NODE_CLASSES", "READABLE_VERSIONS", "CatalogSpec", "ConditionalNode", "Definition", "FailNode",
+    "Graph", "LoopNode", "MapNode", "Node", "ParallelNode", "ReturnSpec", "StubNode", "SuccessNode", "TaskNode",
+    "TaskSpec", "make_node",
+]

@@ -12,27 +12,11 @@ from typing import Any
 
 from runnable.ir.record import Record, factory
 
-IR_VERSION = 1
+IR_VERSION = 2  # 2: typed node classes (the serialised shape is v1's, so v1 documents load unchanged)
+READABLE_VERSIONS = (1, 2)
 
 RETURN_KINDS = ("json", "object", "metric")
 TASK_KINDS = ("python", "shell", "notebook")
-TERMINAL_TYPES = ("success", "fail")
-
-#: The fields each node type uses, besides ``type``/``next``/``on_failure``: the IR's own
-#: schema. Serialisation and validation read this table, so a new node type or field
-#: is declared once.
-NODE_FIELDS: dict[str, tuple[str, ...]] = {
-    "task": ("task",),
-    "stub": (),
-    "success": (),
-    "fail": (),
-    "parallel": ("branches", "fail_fast"),
-    "map": ("branch", "iterate_on", "iterate_as", "reducer"),
-    "conditional": ("branches", "parameter", "default"),
-    "loop": ("branch", "max_iterations", "break_on", "index_as"),
-}
-NODE_TYPES = tuple(NODE_FIELDS)
-COMPOSITE_TYPES = ("parallel", "map", "conditional", "loop")
 
 
 class ReturnSpec(Record):
@@ -127,42 +111,32 @@ class TaskSpec(Record):
 
 
 class Node(Record):
-    """One step of a graph; which optional fields apply depends on ``type`` (NODE_FIELDS).
+    """One step of a graph. Each kind of step is its own class declaring its own fields;
+    ``type`` is the kind's name in the IR's serialised form (a class attribute, not a field).
 
     Composite nodes hold whole graphs: ``branches`` (parallel, conditional), ``branch``
     (map, loop) and ``default`` (the conditional's branch when no value matches).
     """
 
     name: str
-    type: str
     next: str | None = None
     on_failure: str | None = None
-    task: TaskSpec | None = None
-    branches: dict[str, "Graph"] = factory(dict)
-    branch: "Graph | None" = None
-    default: "Graph | None" = None
-    fail_fast: bool = False
-    iterate_on: str = ""
-    iterate_as: str = ""
-    reducer: str = ""
-    parameter: str = ""
-    max_iterations: int = 0
-    break_on: str = ""
-    index_as: str = ""
+
+    type = ""  # the serialised kind; every concrete class sets it
+    composite = False
+    terminal = False
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        if type(self) is Node:
+            raise TypeError("Node is abstract: use TaskNode, StubNode, ..., or make_node(kind, ...).")
+        super().__init__(*args, **kwargs)
+
+    def fields(self) -> dict[str, Any]:
+        """This kind's own fields in their serialised form (empty values left out)."""
+        return {}
 
     def to_dict(self) -> dict[str, Any]:
-        data: dict[str, Any] = {"type": self.type}
-        for name in NODE_FIELDS.get(self.type, ()):
-            value = getattr(self, name)
-            if name == "task" and value is not None:
-                data["task"] = value.to_dict()
-            elif name == "branches":
-                data["branches"] = {key: graph.to_dict() for key, graph in value.items()}
-            elif name in ("branch", "default"):
-                if value is not None:
-                    data[name] = value.to_dict()
-            elif value or name in ("max_iterations",):
-                data[name] = value
+        data: dict[str, Any] = {"type": self.type, **self.fields()}
         if self.next is not None:
             data["next"] = self.next
         if self.on_failure is not None:
@@ -171,29 +145,176 @@ class Node(Record):
 
     @classmethod
     def from_dict(cls, name: str, data: dict[str, Any]) -> "Node":
-        node_type = data["type"]
-        fields: dict[str, Any] = {}
-        for key in NODE_FIELDS.get(node_type, ()):
-            if key not in data:
-                continue
-            value = data[key]
-            if key == "task":
-                value = TaskSpec.from_dict(value)
-            elif key == "branches":
-                value = {k: Graph.from_dict(v) for k, v in value.items()}
-            elif key in ("branch", "default"):
-                value = Graph.from_dict(value)
-            fields[key] = value
-        return cls(name=name, type=node_type, next=data.get("next"), on_failure=data.get("on_failure"), **fields)
+        kind = data["type"]
+        node_class = NODE_CLASSES.get(kind)
+        if node_class is None:
+            raise ValueError(f"unknown node type {kind!r}")
+        return node_class(name=name, next=data.get("next"), on_failure=data.get("on_failure"),
+                          **node_class.read_fields(data))
+
+    @classmethod
+    def read_fields(cls, data: dict[str, Any]) -> dict[str, Any]:
+        return {}
 
     def graphs(self) -> dict[str, "Graph"]:
         """Every sub-graph of a composite, by the key used in internal names."""
+        return {}
+
+
+class TaskNode(Node):
+    """Runs one task (python, shell or notebook)."""
+
+    task: TaskSpec = None  # type: ignore[assignment]  # required: checked by validation
+    type = "task"
+
+    def fields(self) -> dict[str, Any]:
+        return {"task": self.task.to_dict()} if self.task is not None else {}
+
+    @classmethod
+    def read_fields(cls, data: dict[str, Any]) -> dict[str, Any]:
+        return {"task": TaskSpec.from_dict(data["task"])} if "task" in data else {}
+
+
+class StubNode(Node):
+    """Does nothing and succeeds: a placeholder while a pipeline is being written."""
+
+    type = "stub"
+
+
+class SuccessNode(Node):
+    """The graph's successful end."""
+
+    type = "success"
+    terminal = True
+
+
+class FailNode(Node):
+    """The graph's failed end."""
+
+    type = "fail"
+    terminal = True
+
+
+class ParallelNode(Node):
+    """Runs every branch with a copy of the parameters; their returns merge back in branch order."""
+
+    branches: dict[str, "Graph"] = factory(dict)
+    fail_fast: bool = False
+    type = "parallel"
+    composite = True
+
+    def fields(self) -> dict[str, Any]:
+        data: dict[str, Any] = {"branches": {key: graph.to_dict() for key, graph in self.branches.items()}}
+        if self.fail_fast:
+            data["fail_fast"] = True
+        return data
+
+    @classmethod
+    def read_fields(cls, data: dict[str, Any]) -> dict[str, Any]:
+        return {"branches": {k: Graph.from_dict(v) for k, v in data.get("branches", {}).items()},
+                "fail_fast": bool(data.get("fail_fast", False))}
+
+    def graphs(self) -> dict[str, "Graph"]:
+        return dict(self.branches)
+
+
+class MapNode(Node):
+    """Runs its branch once per item of a list parameter; returns are reduced over the items."""
+
+    branch: "Graph" = None  # type: ignore[assignment]
+    iterate_on: str = ""
+    iterate_as: str = ""
+    reducer: str = ""
+    type = "map"
+    composite = True
+
+    def fields(self) -> dict[str, Any]:
+        data: dict[str, Any] = {"branch": self.branch.to_dict()} if self.branch is not None else {}
+        data.update({key: getattr(self, key) for key in ("iterate_on", "iterate_as", "reducer") if getattr(self, key)})
+        return data
+
+    @classmethod
+    def read_fields(cls, data: dict[str, Any]) -> dict[str, Any]:
+        fields = {key: data[key] for key in ("iterate_on", "iterate_as", "reducer") if key in data}
+        if "branch" in data:
+            fields["branch"] = Graph.from_dict(data["branch"])
+        return fields
+
+    def graphs(self) -> dict[str, "Graph"]:
+        return {"branch": self.branch} if self.branch is not None else {}
+
+
+class ConditionalNode(Node):
+    """Runs the branch named by a parameter's value, else ``default``."""
+
+    branches: dict[str, "Graph"] = factory(dict)
+    parameter: str = ""
+    default: "Graph | None" = None
+    type = "conditional"
+    composite = True
+
+    def fields(self) -> dict[str, Any]:
+        data: dict[str, Any] = {"branches": {key: graph.to_dict() for key, graph in self.branches.items()}}
+        if self.parameter:
+            data["parameter"] = self.parameter
+        if self.default is not None:
+            data["default"] = self.default.to_dict()
+        return data
+
+    @classmethod
+    def read_fields(cls, data: dict[str, Any]) -> dict[str, Any]:
+        fields: dict[str, Any] = {"branches": {k: Graph.from_dict(v) for k, v in data.get("branches", {}).items()}}
+        if "parameter" in data:
+            fields["parameter"] = data["parameter"]
+        if data.get("default") is not None:
+            fields["default"] = Graph.from_dict(data["default"])
+        return fields
+
+    def graphs(self) -> dict[str, "Graph"]:
         found = dict(self.branches)
-        if self.branch is not None:
-            found["branch"] = self.branch
         if self.default is not None:
             found["default"] = self.default
         return found
+
+
+class LoopNode(Node):
+    """Runs its branch until a boolean parameter is true (do-while), at most ``max_iterations`` times."""
+
+    branch: "Graph" = None  # type: ignore[assignment]
+    max_iterations: int = 0
+    break_on: str = ""
+    index_as: str = ""
+    type = "loop"
+    composite = True
+
+    def fields(self) -> dict[str, Any]:
+        data: dict[str, Any] = {"branch": self.branch.to_dict()} if self.branch is not None else {}
+        data["max_iterations"] = self.max_iterations
+        data.update({key: getattr(self, key) for key in ("break_on", "index_as") if getattr(self, key)})
+        return data
+
+    @classmethod
+    def read_fields(cls, data: dict[str, Any]) -> dict[str, Any]:
+        fields = {key: data[key] for key in ("max_iterations", "break_on", "index_as") if key in data}
+        if "branch" in data:
+            fields["branch"] = Graph.from_dict(data["branch"])
+        return fields
+
+    def graphs(self) -> dict[str, "Graph"]:
+        return {"branch": self.branch} if self.branch is not None else {}
+
+
+#: Kind name -> class: the only place a kind's spelling meets its class.
+NODE_CLASSES: dict[str, type[Node]] = {cls.type: cls for cls in (
+    TaskNode, StubNode, SuccessNode, FailNode, ParallelNode, MapNode, ConditionalNode, LoopNode)}
+
+
+def make_node(kind: str, name: str, **fields: Any) -> Node:
+    """A node of the kind named ``kind`` (the YAML and DSL builders name kinds as text)."""
+    node_class = NODE_CLASSES.get(kind)
+    if node_class is None:
+        raise ValueError(f"unknown node type {kind!r}")
+    return node_class(name=name, **fields)
 
 
 class Graph(Record):
@@ -252,7 +373,7 @@ class Definition(Record):
 
 def node_secrets(node: Node) -> set[str]:
     """Secret names of a step and, for a composite, of every step inside it."""
-    found = set(node.task.secrets) if node.task else set()
+    found = set(node.task.secrets) if isinstance(node, TaskNode) and node.task else set()
     for graph in node.graphs().values():
         for inner in graph.nodes.values():
             found |= node_secrets(inner)

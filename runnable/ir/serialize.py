@@ -10,7 +10,7 @@ import json
 from typing import Any
 
 from runnable.ir.errors import DefinitionError
-from runnable.ir.model import IR_VERSION, Definition
+from runnable.ir.model import READABLE_VERSIONS, Definition
 from runnable.ir.validate import validate_definition
 
 
@@ -54,9 +54,10 @@ def from_dict(data: Any, source: str = "IR") -> Definition:
     if not isinstance(data, dict) or "kind" not in data:
         raise DefinitionError(f"{source} is not a runnable IR document (no 'kind').")
     version = data.get("ir_version")
-    if version != IR_VERSION:
+    if version not in READABLE_VERSIONS:
+        readable = ", ".join(str(v) for v in READABLE_VERSIONS)
         raise DefinitionError(
-            f"{source} has ir_version {version!r}; this runnable reads version {IR_VERSION}. "
+            f"{source} has ir_version {version!r}; this runnable reads versions {readable}. "
             "Compile the definition again with this version."
         )
     try:

@@ -6,14 +6,16 @@ import re
 
 from runnable.ir.errors import DefinitionError
 from runnable.ir.model import (
-    COMPOSITE_TYPES,
-    NODE_TYPES,
     RETURN_KINDS,
     TASK_KINDS,
-    TERMINAL_TYPES,
+    ConditionalNode,
     Definition,
     Graph,
+    LoopNode,
+    MapNode,
     Node,
+    ParallelNode,
+    TaskNode,
     TaskSpec,
 )
 from runnable.ir.names import check_parameter_name, check_step_name
@@ -93,23 +95,21 @@ def validate_graph(graph: Graph, enclosing: frozenset[str], where: str = "The pi
     nodes = graph.nodes
     if graph.start_at not in nodes:
         raise DefinitionError(f"{where} starts at {graph.start_at!r}, which is not one of its steps.")
-    own = frozenset(n for n, node in nodes.items() if node.type not in TERMINAL_TYPES)
+    own = frozenset(n for n, node in nodes.items() if not node.terminal)
     for name, node in nodes.items():
         check_step_name(name)
-        if name in enclosing and node.type not in TERMINAL_TYPES:
+        if name in enclosing and not node.terminal:
             raise DefinitionError(
                 f"Step {name!r} in {where[0].lower() + where[1:]} reuses the name of a step "
                 "of an enclosing pipeline; give it a different name."
             )
-        if node.type not in NODE_TYPES:
-            raise DefinitionError(f"Step {name!r}: unknown step type {node.type!r}.")
-        if node.type == "task":
+        if isinstance(node, TaskNode):
             if node.task is None:
                 raise DefinitionError(f"Step {name!r}: a task step needs a task.")
             validate_task(node.task, f"Step {name!r}")
-        if node.type in COMPOSITE_TYPES:
+        if node.composite:
             _validate_composite(node, enclosing | own)
-        if node.type in TERMINAL_TYPES:
+        if node.terminal:
             if node.next is not None:
                 raise DefinitionError(f"Step {name!r}: a {node.type} step cannot have a next step.")
             continue
@@ -127,23 +127,24 @@ _REDUCER_PATH = re.compile(r"^[A-Za-z_][\w.]*[.:][A-Za-z_]\w*$")
 
 def _validate_composite(node: Node, enclosing: frozenset[str]) -> None:
     where = f"Step {node.name!r}"
-    if node.type in ("parallel", "conditional") and not node.branches:
-        raise DefinitionError(f"{where}: a {node.type} step needs at least one branch.")
-    if node.type in ("map", "loop") and node.branch is None:
+    if isinstance(node, (ParallelNode, ConditionalNode)):
+        if not node.branches:
+            raise DefinitionError(f"{where}: a {node.type} step needs at least one branch.")
+        for key in node.branches:
+            check_step_name(key)
+    if isinstance(node, (MapNode, LoopNode)) and node.branch is None:
         raise DefinitionError(f"{where}: a {node.type} step needs a branch pipeline.")
-    for key in node.branches:
-        check_step_name(key)
-    if node.type == "map":
+    if isinstance(node, MapNode):
         check_parameter_name(node.iterate_on, f"{where}: iterate_on")
         check_parameter_name(node.iterate_as, f"{where}: iterate_as")
         if node.reducer:
             check_reducer(node.reducer, where)
-    if node.type == "conditional":
+    if isinstance(node, ConditionalNode):
         check_parameter_name(node.parameter, f"{where}: parameter")
         if node.default is not None and "default" in node.branches:
             raise DefinitionError(f"{where}: a branch named 'default' next to a default branch is ambiguous; "
                                   "rename the branch.")
-    if node.type == "loop":
+    if isinstance(node, LoopNode):
         if isinstance(node.max_iterations, bool) or not isinstance(node.max_iterations, int) or node.max_iterations < 1:
             raise DefinitionError(f"{where}: max_iterations must be an integer of at least 1, got {node.max_iterations!r}.")
         check_parameter_name(node.break_on, f"{where}: break_on")
@@ -183,7 +184,7 @@ def _check_reachable(graph: Graph) -> None:
             if target not in seen:
                 seen.add(target)
                 stack.append(target)
-    unreachable = [n for n, node in graph.nodes.items() if n not in seen and node.type not in TERMINAL_TYPES]
+    unreachable = [n for n, node in graph.nodes.items() if n not in seen and not node.terminal]
     if unreachable:
         raise DefinitionError(
             f"Steps {', '.join(repr(n) for n in unreachable)} can never run: nothing leads to them."

@@ -11,7 +11,7 @@ import sys
 from typing import TYPE_CHECKING, Any
 
 from runnable.ir.errors import RunnableError
-from runnable.ir.model import Graph, Node
+from runnable.ir.model import ConditionalNode, Graph, LoopNode, MapNode, Node, ParallelNode
 from runnable.runtime.parameters import Parameters
 from runnable.runtime.reduce import reduce_map_results
 from runnable.runtime.scope import Scope
@@ -25,7 +25,7 @@ class CompositeError(RunnableError):
     """A composite step could not run its branches (bad parameter, reducer failure...)."""
 
 
-def run_parallel(walker: "GraphWalker", node: Node, internal: str, scope: Scope) -> str:
+def run_parallel(walker: "GraphWalker", node: ParallelNode, internal: str, scope: Scope) -> str:
     """All branches run; their returns merge in branch order (a later branch wins a name)."""
     started = now()
     children = [(key, graph, scope.child()) for key, graph in node.branches.items()]
@@ -37,15 +37,14 @@ def run_parallel(walker: "GraphWalker", node: Node, internal: str, scope: Scope)
     return _finish(walker, node, internal, scope, started, results, merged, len(children))
 
 
-def run_map(walker: "GraphWalker", node: Node, internal: str, scope: Scope) -> str:
+def run_map(walker: "GraphWalker", node: MapNode, internal: str, scope: Scope) -> str:
     started = now()
     try:
         items = _items(node, scope)
     except CompositeError as exc:
         return _fail(walker, node, internal, started, str(exc))
     children = [(str(index), node.branch, _item_scope(node, scope, item)) for index, item in enumerate(items)]
-    assert node.branch is not None
-    results = walker.run_branches(internal, children, False)  # type: ignore[arg-type]
+    results = walker.run_branches(internal, children, False)
     merged: Parameters = {}
     if all(status == SUCCESS for _, status, _ in results):
         try:
@@ -55,7 +54,7 @@ def run_map(walker: "GraphWalker", node: Node, internal: str, scope: Scope) -> s
     return _finish(walker, node, internal, scope, started, results, merged, len(children))
 
 
-def run_conditional(walker: "GraphWalker", node: Node, internal: str, scope: Scope) -> str:
+def run_conditional(walker: "GraphWalker", node: ConditionalNode, internal: str, scope: Scope) -> str:
     started = now()
     try:
         key, graph = _chosen_branch(node, scope)
@@ -67,10 +66,9 @@ def run_conditional(walker: "GraphWalker", node: Node, internal: str, scope: Sco
     return _finish(walker, node, internal, scope, started, results, merged, 1)
 
 
-def run_loop(walker: "GraphWalker", node: Node, internal: str, scope: Scope) -> str:
+def run_loop(walker: "GraphWalker", node: LoopNode, internal: str, scope: Scope) -> str:
     """Do-while: the branch runs, then ``break_on`` is read; parameters carry across iterations."""
     started = now()
-    assert node.branch is not None
     loop_scope = scope.child()
     results: list[tuple[str, str, Any]] = []
     for index in range(node.max_iterations):
@@ -97,16 +95,14 @@ def descend(walker: "GraphWalker", node: Node, internal: str, scope: Scope, targ
     """
     key = target[len(internal) + 1:].split(".", 1)[0]
     where = f"Step {target!r}"
-    if node.type == "parallel" and key in node.branches:
-        graph, child = node.branches[key], scope.child()
-    elif node.type == "conditional" and (key in node.branches or (key == "default" and node.default)):
-        graph, child = (node.default if key == "default" else node.branches[key]), scope.child()
-    elif node.type == "map" and key.isdigit():
+    if isinstance(node, (ParallelNode, ConditionalNode)) and key in node.graphs():
+        graph, child = node.graphs()[key], scope.child()
+    elif isinstance(node, MapNode) and key.isdigit():
         items = _items(node, scope)
         if int(key) >= len(items):
             raise CompositeError(f"{where}: map {node.name!r} has {len(items)} items, no item {key}.")
         graph, child = node.branch, _item_scope(node, scope, items[int(key)])
-    elif node.type == "loop" and key.isdigit():
+    elif isinstance(node, LoopNode) and key.isdigit():
         graph, child = node.branch, scope.child()
         for index in range(int(key)):  # earlier iterations carry their parameters forward
             child.env[node.index_as] = str(index)
@@ -114,7 +110,6 @@ def descend(walker: "GraphWalker", node: Node, internal: str, scope: Scope, targ
         child.env[node.index_as] = key
     else:
         raise CompositeError(f"{where}: {node.type} step {node.name!r} has no branch {key!r}.")
-    assert graph is not None
     status = walker.run(graph, f"{internal}.{key}.", child)
     from runnable.runtime.local import NotOnPathError
 
@@ -129,16 +124,16 @@ def decision(walker: "GraphWalker", node: Node, internal: str, scope: Scope) -> 
     the error the same way a local run does.
     """
     try:
-        if node.type == "map":
+        if isinstance(node, MapNode):
             items = _items(node, scope)
             return {"items": items, "indices": list(range(len(items)))}
-        if node.type == "conditional":
+        if isinstance(node, ConditionalNode):
             key, _ = _chosen_branch(node, scope)
             keys = list(node.branches)  # the default branch comes after the named ones
             return {"branch": key, "branch_index": keys.index(key) if key in keys else len(keys)}
-        if node.type == "parallel":
+        if isinstance(node, ParallelNode):
             return {"branches": list(node.branches)}
-        if node.type == "loop":
+        if isinstance(node, LoopNode):
             return _loop_decision(walker, node, internal, scope)
     except CompositeError as exc:
         return {"items": [], "indices": [], "branch": "", "branch_index": -1, "again": False, "next": 0,
@@ -146,9 +141,8 @@ def decision(walker: "GraphWalker", node: Node, internal: str, scope: Scope) -> 
     raise CompositeError(f"Step {node.name!r}: a {node.type} step has no fan-out decision.")
 
 
-def _loop_decision(walker: "GraphWalker", node: Node, internal: str, scope: Scope) -> dict[str, Any]:
+def _loop_decision(walker: "GraphWalker", node: LoopNode, internal: str, scope: Scope) -> dict[str, Any]:
     """Replay the recorded iterations; the next one runs unless the last broke, failed or was the last allowed."""
-    assert node.branch is not None
     child = scope.child()
     recorded = walker.ctx.previous_steps
     for index in range(node.max_iterations):
@@ -164,12 +158,12 @@ def _loop_decision(walker: "GraphWalker", node: Node, internal: str, scope: Scop
 # -- helpers -----------------------------------------------------------------------------
 
 
-def _item_scope(node: Node, scope: Scope, item: Any) -> Scope:
+def _item_scope(node: MapNode, scope: Scope, item: Any) -> Scope:
     """A map item's scope: the enclosing parameters plus ``iterate_as``."""
     return scope.child({node.iterate_as: {"kind": "json", "value": item}})
 
 
-def _items(node: Node, scope: Scope) -> list[Any]:
+def _items(node: MapNode, scope: Scope) -> list[Any]:
     where = f"Map {node.name!r}"
     if node.iterate_on not in scope.values:
         raise CompositeError(
@@ -184,7 +178,7 @@ def _items(node: Node, scope: Scope) -> list[Any]:
     return value
 
 
-def _chosen_branch(node: Node, scope: Scope) -> tuple[str, Graph]:
+def _chosen_branch(node: ConditionalNode, scope: Scope) -> tuple[str, Graph]:
     where = f"Conditional {node.name!r}"
     if node.parameter not in scope.values:
         raise CompositeError(f"{where}: parameter {node.parameter!r} is not set.")
@@ -207,7 +201,7 @@ def _chosen_branch(node: Node, scope: Scope) -> tuple[str, Graph]:
     )
 
 
-def _break_flag(node: Node, scope: Scope, index: int) -> bool:
+def _break_flag(node: LoopNode, scope: Scope, index: int) -> bool:
     where = f"Loop {node.name!r}"
     if node.break_on not in scope.values:
         raise CompositeError(f"{where}: iteration {index} did not set break_on parameter {node.break_on!r}.")

@@ -14,7 +14,7 @@ import time
 from typing import TYPE_CHECKING, Any, Callable
 
 from runnable.ir.errors import ConfigError, RunnableError
-from runnable.ir.model import Definition
+from runnable.ir.model import NODE_CLASSES, ConditionalNode, Definition, Graph, LoopNode, MapNode, ParallelNode
 from runnable.stores.build import build_stores
 from runnable.stores.records import RunLog, StepLog
 
@@ -86,7 +86,8 @@ def _reopen(run_log: RunLog, store: Any) -> dict[str, StepLog]:
 
     previous = run_log.steps
     for name, step in previous.items():
-        if step.type in ("success", "fail"):
+        kind = NODE_CLASSES.get(step.type)
+        if kind is not None and kind.terminal:
             store.remove_step(run_log.run_id, name)
     run_log.steps = {}
     run_log.status = PROCESSING
@@ -318,7 +319,7 @@ def pick_run_id(run_id: str, default_run_id: str) -> str:
     return chosen
 
 
-def _check_step_path(graph: Any, step: str) -> None:
+def _check_step_path(graph: Graph, step: str) -> None:
     """Refuse a step name the definition does not have, before replaying anything.
 
     Inside composites the path alternates step names with branch keys, map item
@@ -334,11 +335,10 @@ def _check_step_path(graph: Any, step: str) -> None:
         if index == len(parts) - 1:
             return
         key = parts[index + 1]
-        graphs = node.graphs()
-        if node.type in ("map", "loop") and key.isdigit():
+        if isinstance(node, (MapNode, LoopNode)) and key.isdigit():
             graph = node.branch
-        elif key in graphs and node.type in ("parallel", "conditional"):
-            graph = graphs[key]
+        elif isinstance(node, (ParallelNode, ConditionalNode)) and key in node.graphs():
+            graph = node.graphs()[key]
         else:
             raise RunnableError(f"Step {step!r}: {node.type} step {name!r} has no branch {key!r}.")
         index += 2

@@ -1,15 +1,28 @@
 """The local scheduler: walk a pipeline's graph (or run a job) in this process.
 
-Node types are dispatched by method name (``_run_<type>``), so an IR node type
+Steps are dispatched on their node class (``_HANDLERS``), so an IR node class
 without a handler fails loudly instead of being skipped.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from functools import partial
+from typing import Any, Callable
 
 from runnable.ir.errors import DefinitionError, RunnableError
-from runnable.ir.model import TERMINAL_TYPES, Graph, Node, TaskSpec
+from runnable.ir.model import (
+    ConditionalNode,
+    FailNode,
+    Graph,
+    LoopNode,
+    MapNode,
+    Node,
+    ParallelNode,
+    StubNode,
+    SuccessNode,
+    TaskNode,
+    TaskSpec,
+)
 from runnable.ir.names import JOB_STEP
 from runnable.runtime import composites
 from runnable.runtime.context import RunContext
@@ -22,7 +35,7 @@ def run_job(ctx: RunContext) -> str:
     """Run the job's single task; the job's status is the task's."""
     task = ctx.definition.job
     assert task is not None
-    return run_one_task(ctx, Node(name=JOB_STEP, type="task", task=task), JOB_STEP, task, Scope(ctx.parameters))
+    return run_one_task(ctx, TaskNode(name=JOB_STEP, task=task), JOB_STEP, task, Scope(ctx.parameters))
 
 
 def run_one_task(ctx: RunContext, node: Node, internal: str, task: TaskSpec, scope: Scope) -> str:
@@ -88,13 +101,13 @@ class GraphWalker:
         recorded on the composite step that ran it.
         """
         name = graph.start_at
-        fail_target = next((n for n, node in graph.nodes.items() if node.type == "fail"), None)
+        fail_target = next((n for n, node in graph.nodes.items() if isinstance(node, FailNode)), None)
         while True:
             node = graph.nodes[name]
-            if node.type in TERMINAL_TYPES:
+            if node.terminal:
                 if top and self.target is None:
-                    record_simple_step(self.ctx, node.name, prefix + node.name, node.type)
-                return SUCCESS if node.type == "success" else FAIL
+                    record_simple_step(self.ctx, node, prefix + node.name)
+                return SUCCESS if isinstance(node, SuccessNode) else FAIL
             outcome = self._visit(node, prefix + node.name, scope)
             if outcome == SUCCESS:
                 assert node.next is not None
@@ -121,7 +134,7 @@ class GraphWalker:
                 raise TargetReached(act(node, internal, scope))
             if self.target.startswith(internal + "."):
                 return composites.descend(self, node, internal, scope, self.target)
-            if previous is None and node.type == "stub":
+            if previous is None and isinstance(node, StubNode):
                 return self._run_stub(node, internal, scope)  # nothing to run: record it in passing
             if previous is None:
                 raise StepNotRunError(
@@ -133,16 +146,16 @@ class GraphWalker:
             return SUCCESS
         if previous is not None and self.keep_failures:
             return FAIL
-        if self.finish and node.type != "stub":
+        if self.finish and not isinstance(node, StubNode):
             record_not_finished(self.ctx, node, internal)
             return FAIL
         return self._handler(node)(node, internal, scope)
 
-    def _handler(self, node: Node) -> Any:
-        handler = getattr(self, f"_run_{node.type}", None)
+    def _handler(self, node: Node) -> Callable[[Node, str, Scope], str]:
+        handler = _HANDLERS.get(type(node))
         if handler is None:
             raise DefinitionError(f"Step {node.name!r}: the local executor cannot run {node.type!r} steps.")
-        return handler
+        return partial(handler, self)
 
     def run_branches(self, internal: str, children: list[tuple[str, Graph, Scope]], fail_fast: bool
                      ) -> list[tuple[str, str, Any]]:
@@ -151,10 +164,9 @@ class GraphWalker:
 
         return run_branches(self, internal, children, fail_fast)
 
-    # -- node types -----------------------------------------------------------------------
+    # -- leaf steps (composites are in runnable.runtime.composites) ------------------------
 
-    def _run_task(self, node: Node, internal_name: str, scope: Scope) -> str:
-        assert node.task is not None
+    def _run_task(self, node: TaskNode, internal_name: str, scope: Scope) -> str:
         task = node.task
         if self.ctx.patches is not None:
             patched = self._patched(node, internal_name)
@@ -163,28 +175,28 @@ class GraphWalker:
             task = patched
         return run_one_task(self.ctx, node, internal_name, task, scope)
 
-    def _patched(self, node: Node, internal_name: str) -> TaskSpec | None:
+    def _patched(self, node: TaskNode, internal_name: str) -> TaskSpec | None:
         """Mocked runs: a patched task runs with its patch; any other task is recorded as mocked."""
         from runnable.runtime.mocking import apply_patch
 
-        assert node.task is not None and self.ctx.patches is not None
+        assert self.ctx.patches is not None
         patch = self.ctx.patches.get(node.name)
         if patch is None:
-            record_instant(self.ctx, node.name, internal_name, "task", SUCCESS, "mocked: not run", mock=True)
+            record_instant(self.ctx, node.name, internal_name, node.type, SUCCESS, "mocked: not run", mock=True)
             return None
         return apply_patch(node.task, patch, node.name)
 
-    def _run_stub(self, node: Node, internal_name: str, scope: Scope) -> str:
-        return record_simple_step(self.ctx, node.name, internal_name, "stub").status
+    def _run_stub(self, node: StubNode, internal_name: str, scope: Scope) -> str:
+        return record_simple_step(self.ctx, node, internal_name).status
 
-    def _run_parallel(self, node: Node, internal_name: str, scope: Scope) -> str:
-        return composites.run_parallel(self, node, internal_name, scope)
 
-    def _run_map(self, node: Node, internal_name: str, scope: Scope) -> str:
-        return composites.run_map(self, node, internal_name, scope)
-
-    def _run_conditional(self, node: Node, internal_name: str, scope: Scope) -> str:
-        return composites.run_conditional(self, node, internal_name, scope)
-
-    def _run_loop(self, node: Node, internal_name: str, scope: Scope) -> str:
-        return composites.run_loop(self, node, internal_name, scope)
+#: How each runnable node class is run: (walker, node, internal name, scope) -> status.
+#: Terminal steps are not here: :meth:`GraphWalker.run` ends a graph at them.
+_HANDLERS: dict[type[Node], Callable[[GraphWalker, Any, str, Scope], str]] = {
+    TaskNode: GraphWalker._run_task,
+    StubNode: GraphWalker._run_stub,
+    ParallelNode: composites.run_parallel,
+    MapNode: composites.run_map,
+    ConditionalNode: composites.run_conditional,
+    LoopNode: composites.run_loop,
+}

@@ -6,7 +6,7 @@ import builtins
 from typing import Any, Callable
 
 from runnable.ir.errors import DefinitionError, RunnableError
-from runnable.ir.model import Graph, Node
+from runnable.ir.model import Graph, MapNode, TaskNode
 from runnable.runtime.loading import resolve_callable
 from runnable.runtime.parameters import Parameters, to_json_value
 
@@ -19,7 +19,7 @@ def declared_returns(graph: Graph) -> list[str]:
     """Names any task of ``graph`` (or of its branches, at any depth) returns, in order."""
     names: dict[str, None] = {}
     for node in graph.nodes.values():
-        if node.task is not None:
+        if isinstance(node, TaskNode):
             names.update(dict.fromkeys(r.name for r in node.task.returns))
         for sub in node.graphs().values():
             names.update(dict.fromkeys(declared_returns(sub)))
@@ -37,14 +37,14 @@ def load_reducer(text: str, where: str) -> Callable[..., Any]:
         raise ReducerError(str(exc)) from None
 
 
-def reduce_map_results(ctx: Any, node: Node, internal: str, results: list[tuple[str, str, Parameters]]) -> Parameters:
+def reduce_map_results(ctx: Any, node: MapNode, internal: str,
+                       results: list[tuple[str, str, Parameters]]) -> Parameters:
     """Reduced parameters for a map whose items all succeeded.
 
     With no items every declared return becomes an empty list, and the reducer is not
     called (``max()`` of nothing would only raise). A name that some items did not set
     is reduced over the items that did.
     """
-    assert node.branch is not None
     where = f"Map {node.name!r}"
     reducer = load_reducer(node.reducer, where) if node.reducer else None
     reduced: Parameters = {}

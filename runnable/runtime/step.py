@@ -13,7 +13,7 @@ import time
 from typing import Any
 
 from runnable.ir.errors import RunnableError
-from runnable.ir.model import TaskSpec
+from runnable.ir.model import FailNode, Node, TaskSpec
 from runnable.runtime.capture import Masker
 from runnable.runtime.context import DEBUG, RunContext
 from runnable.runtime.parameters import Parameters, to_json_value
@@ -192,15 +192,16 @@ def record_instant(ctx: RunContext, name: str, internal_name: str, node_type: st
     return step
 
 
-def record_not_finished(ctx: RunContext, node: Any, internal_name: str) -> StepLog:
+def record_not_finished(ctx: RunContext, node: Node, internal_name: str) -> StepLog:
     """A step that should have run but left no record: its process died before it could."""
     message = "the step did not finish (its process or container stopped before recording a result)"
     return record_instant(ctx, node.name, internal_name, node.type, FAIL, message)
 
 
-def record_simple_step(ctx: RunContext, name: str, internal_name: str, node_type: str) -> StepLog:
+def record_simple_step(ctx: RunContext, node: Node, internal_name: str) -> StepLog:
     """Stub, success and fail steps: nothing runs, but the run log shows they were reached.
 
     A reached fail step is recorded as FAIL so the run log reads the way the run ended.
     """
-    return record_instant(ctx, name, internal_name, node_type, FAIL if node_type == "fail" else SUCCESS)
+    status = FAIL if isinstance(node, FailNode) else SUCCESS
+    return record_instant(ctx, node.name, internal_name, node.type, status)

@@ -5,7 +5,7 @@ import json
 import pytest
 
 from runnable.ir.errors import DefinitionError
-from runnable.ir.model import CatalogSpec, Definition, Graph, Node, ReturnSpec, TaskSpec
+from runnable.ir.model import CatalogSpec, Definition, FailNode, Graph, ReturnSpec, SuccessNode, TaskNode, TaskSpec
 from runnable.ir.serialize import (
     content_hash,
     dump_yaml,
@@ -26,9 +26,9 @@ def _definition(command: str = "pkg.mod:fn") -> Definition:
         overrides={"argo": "gpu"},
     )
     nodes = {
-        "train": Node("train", "task", next="success", task=task),
-        "success": Node("success", "success"),
-        "fail": Node("fail", "fail"),
+        "train": TaskNode("train", next="success", task=task),
+        "success": SuccessNode("success"),
+        "fail": FailNode("fail"),
     }
     return Definition(kind="pipeline", name="demo", graph=Graph("train", nodes))
 
@@ -62,7 +62,7 @@ def test_yaml_values_round_trip_exactly(value: str) -> None:
 def test_loading_rejects_other_versions_and_garbage() -> None:
     data = _definition().to_dict()
     data["ir_version"] = 99
-    with pytest.raises(DefinitionError, match="ir_version 99"):
+    with pytest.raises(DefinitionError, match="ir_version 99; this runnable reads versions 1, 2"):
         loads(json.dumps(data))
     with pytest.raises(DefinitionError, match="not a runnable IR"):
         loads("[1, 2]")

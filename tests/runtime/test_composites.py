@@ -19,6 +19,8 @@ from runnable import (
     pickled,
 )
 from runnable.ir.errors import DefinitionError
+from runnable.ir.model import SuccessNode
+from runnable.runtime.local import GraphWalker
 from tests.helpers import run_in_memory
 
 
@@ -259,3 +261,8 @@ def test_definition_errors() -> None:
         Map(name="m", iterate_on="x", iterate_as="y", reducer="max x", branch=Pipeline(steps=[Stub(name="s")]))
     with pytest.raises(DefinitionError, match="must be a Pipeline"):
         Parallel(name="p", branches={"a": Stub(name="s")})  # type: ignore[dict-item]
+
+
+def test_a_node_class_without_a_handler_is_refused_naming_the_step_and_kind() -> None:
+    with pytest.raises(DefinitionError, match="Step 'end': the local executor cannot run 'success' steps"):
+        GraphWalker(None)._handler(SuccessNode("end"))  # type: ignore[arg-type]
