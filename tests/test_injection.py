@@ -577,7 +577,7 @@ def _utf8(text: str) -> str:
 def check_ir(definition: Definition) -> None:
     data = definition.to_dict()
     text = _utf8(render(definition, "ir", fmt="yaml").text)
-    assert text.startswith(f"# runnable IR v1; content hash sha256:{content_hash(definition)}\n")
+    assert text.startswith(f"# runnable IR v{definition.ir_version}; content hash sha256:{content_hash(definition)}\n")
     assert safe_load(text) == data and yaml.safe_load(text) == data  # libyaml and the pure-Python parser
     assert loads(text) == definition
     text = _utf8(render(definition, "ir", fmt="json").text)

@@ -44,7 +44,12 @@ def source_digest() -> str:
 
 def runnable_requirement(extras: list[str]) -> tuple[str, str]:
     """(what pip wheel builds, what the image installs) for runnable itself."""
-    from runnable import __version__
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        __version__ = version("runnable")
+    except PackageNotFoundError:  # running from a source tree that is not installed
+        __version__ = "0"
 
     extra = f"[{','.join(sorted(extras))}]" if extras else ""
     tree = _source_tree()

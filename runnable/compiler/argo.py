@@ -34,7 +34,7 @@ from runnable.compiler.names import short_hash, slug, unique_names
 from runnable.compiler.plan import END, PASS, RUN, Plan, PlannedGraph, PlannedStep, lower
 from runnable.ir.checkers import LIST, MAP, STR, TypeSpec, one_of
 from runnable.ir.errors import ConfigError, DefinitionError
-from runnable.ir.model import Definition, TaskSpec
+from runnable.ir.model import ConditionalNode, Definition, LoopNode, MapNode, ParallelNode, TaskSpec
 from runnable.ir.names import JOB_STEP, quote_step_path
 from runnable.ir.record import Record
 
@@ -276,7 +276,7 @@ class _Builder:
     def _step_tasks(self, step: PlannedStep, base: str, internal: str, depends: str) -> list[dict[str, Any]]:
         if step.mode == RUN:
             return [_task(base, self._step_template(step), depends, step=internal)]
-        handler = _EXPANDERS.get(step.node.type)
+        handler = _EXPANDERS.get(type(step.node))
         if handler is None:
             raise DefinitionError(f"Step {step.path!r}: the argo target cannot render {step.node.type!r} steps.")
         return handler(self, step, base, internal, depends)
@@ -461,7 +461,7 @@ def _branch_paths(plan: Plan) -> list[str]:
 
     def visit(graph: PlannedGraph) -> None:
         for step in graph.in_definition_order():
-            if step.node.type == "loop":
+            if isinstance(step.node, LoopNode):
                 paths.append(f"{step.path}.loop")
             for sub in step.branches.values():
                 paths.append(sub.path[:-1])
@@ -472,5 +472,5 @@ def _branch_paths(plan: Plan) -> list[str]:
     return paths
 
 
-_EXPANDERS = {"parallel": _Builder._parallel_tasks, "map": _Builder._map_tasks,
-              "conditional": _Builder._conditional_tasks, "loop": _Builder._loop_tasks}
+_EXPANDERS: dict[type, Any] = {ParallelNode: _Builder._parallel_tasks, MapNode: _Builder._map_tasks,
+                               ConditionalNode: _Builder._conditional_tasks, LoopNode: _Builder._loop_tasks}

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from runnable.ir.checkers import TypeSpec
 from runnable.ir.errors import DefinitionError, unknown_choice
+from runnable.ir.model import ConditionalNode, LoopNode, MapNode, ParallelNode
 from runnable.ir.record import Record, factory
 
 if TYPE_CHECKING:
@@ -34,7 +35,8 @@ REGISTRY: dict[str, str] = {
     "argo": "runnable.compiler.argo",
 }
 
-COMPOSITES = frozenset({"parallel", "map", "conditional", "loop"})
+#: The composite node classes; a target's ``expands`` names those it turns into its own constructs.
+COMPOSITES: frozenset[type] = frozenset({ParallelNode, MapNode, ConditionalNode, LoopNode})
 
 
 class RenderRequest(Record):
@@ -64,7 +66,7 @@ class Target:
     #: executor section ('pipeline-executor'/'job-executor') -> executor type -> its configuration keys
     executors: ClassVar[dict[str, dict[str, TypeSpec]]] = {}
     #: composite kinds this target turns into its own constructs; the others run whole in one container
-    expands: ClassVar[frozenset[str]] = frozenset()
+    expands: ClassVar[frozenset[type]] = frozenset()
     #: the override key a step names this target by (``overrides={"argo": "big"}``)
     override_key: ClassVar[str] = ""
     #: 'text' (one document), 'folder' (files), 'manifests' (Kubernetes objects as files), '' (runs only)

@@ -21,12 +21,13 @@ import os
 from typing import Any
 
 from runnable.compiler.base import Rendered, RenderRequest, Target
+from runnable.compiler.checks.compose_schema import validate
 from runnable.compiler.container import DEFAULT_IMAGE, PROJECT_DIR, command, step_settings
 from runnable.compiler.gitops import one_line
 from runnable.compiler.names import unique_names
 from runnable.compiler.plan import END, EXPAND, PASS, RUN, PlannedGraph, PlannedStep, lower
 from runnable.ir.errors import ConfigError, DefinitionError, RunnableError
-from runnable.ir.model import Definition, node_secrets
+from runnable.ir.model import Definition, ParallelNode, node_secrets
 from runnable.ir.serialize import content_hash, dump_yaml, to_json
 
 START, FINISH = "runnable-start", "runnable-finish"
@@ -74,7 +75,7 @@ class ComposeTarget(Target):
     """A docker-compose.yaml with one one-shot service per step, run by ``docker compose``."""
 
     name = "compose"
-    expands = frozenset({"parallel"})
+    expands = frozenset({ParallelNode})
     override_key = "local-container"
     output = "folder"
     engine = "runnable.apply.compose"
@@ -217,37 +218,3 @@ def _service(base: dict[str, Any], args: list[str], depends: dict[str, Any], sec
     if depends:
         service["depends_on"] = depends
     return service
-
-
-def validate(document: dict[str, Any]) -> None:
-    """Check against the Compose Specification schema and our own rules before writing."""
-    errors = sorted(_validator().iter_errors(document), key=lambda e: list(e.absolute_path))
-    if errors:
-        first = errors[0]
-        where = ".".join(str(p) for p in first.absolute_path) or "<root>"
-        raise DefinitionError(f"The rendered compose file is invalid at {where}: {first.message}")
-    services = document["services"]
-    for name, service in services.items():
-        for dependency in service.get("depends_on", {}):
-            if dependency not in services:
-                raise DefinitionError(f"Compose service {name!r} depends on {dependency!r}, which is not rendered.")
-
-
-_VALIDATOR: Any = None
-
-
-def _validator() -> Any:
-    global _VALIDATOR
-    if _VALIDATOR is None:
-        import json
-        from importlib import resources
-
-        try:
-            from jsonschema import Draft202012Validator
-        except ImportError:
-            raise RunnableError("The compose target validates its output with jsonschema: "
-                                "pip install 'runnable[compose]'.") from None
-
-        schema = json.loads(resources.files("runnable").joinpath("schemas/compose-spec.schema.json").read_text())
-        _VALIDATOR = Draft202012Validator(schema, format_checker=Draft202012Validator.FORMAT_CHECKER)
-    return _VALIDATOR

@@ -3,7 +3,7 @@ workers). It renders nothing; it owns the configuration of the executors that ru
 
 from __future__ import annotations
 
-from runnable.compiler.base import Target
+from runnable.compiler.base import COMPOSITES, Target
 from runnable.ir.checkers import BOOL, MAP, WORKERS, TypeSpec
 
 
@@ -21,7 +21,7 @@ class Local(Target):
             "emulator": TypeSpec({}, available=False),
         },
     }
-    expands = frozenset({"parallel", "map", "conditional", "loop"})
+    expands = COMPOSITES
 
 
 TARGET = Local()

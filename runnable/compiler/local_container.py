@@ -6,7 +6,7 @@ It renders nothing (``runnable.runtime.container`` runs the containers); it owns
 
 from __future__ import annotations
 
-from runnable.compiler.base import Target
+from runnable.compiler.base import COMPOSITES, Target
 from runnable.compiler.container import RESOURCE_KEYS
 from runnable.ir.checkers import BOOL, MAP, STR, WORKERS, TypeSpec
 
@@ -30,7 +30,7 @@ class LocalContainer(Target):
     name = "local-container"
     executors = {"pipeline-executor": {"local-container": CONTAINER_KEYS},
                  "job-executor": {"local-container": CONTAINER_KEYS}}
-    expands = frozenset({"parallel", "map", "conditional", "loop"})
+    expands = COMPOSITES
     override_key = "local-container"
 
 

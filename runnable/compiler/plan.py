@@ -15,7 +15,18 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, Iterator, NamedTuple
 
 from runnable.ir.errors import DefinitionError
-from runnable.ir.model import Definition, Graph, Node
+from runnable.ir.model import (
+    Definition,
+    FailNode,
+    Graph,
+    LoopNode,
+    MapNode,
+    Node,
+    StubNode,
+    SuccessNode,
+    TaskNode,
+    make_node,
+)
 from runnable.ir.record import Record, factory
 
 if TYPE_CHECKING:
@@ -103,7 +114,6 @@ def lower(definition: Definition, target: Target) -> Plan:
     """The plan of ``definition`` for ``target``: what it runs, passes, ends and expands."""
     plan = Plan(definition=definition, target=target.name)
     if definition.job is not None:
-        from runnable.ir.model import make_node
         from runnable.ir.names import JOB_STEP
 
         node = make_node("task", JOB_STEP, task=definition.job)
@@ -138,7 +148,7 @@ def _lower_graph(graph: Graph, path: str, target: Target, whole: str | None) -> 
             inner = step_path if whole is None else whole
             for key, sub in node.graphs().items():  # checked only: the container runs them
                 _lower_graph(sub, f"{step_path}.{_branch_path(node, key)}.", target, inner)
-        elif node.type == "task":
+        elif isinstance(node, TaskNode):
             step.override = _override(target, node, step_path, whole)
         steps.append(step)
     return PlannedGraph(path=path, start_at=graph.start_at, steps=steps,
@@ -148,20 +158,20 @@ def _lower_graph(graph: Graph, path: str, target: Target, whole: str | None) -> 
 
 def _branch_path(node: Node, key: str) -> str:
     """The static name of a sub-graph in paths: its branch key, or what a map's items and a loop's body are."""
-    if node.type == "map":
+    if isinstance(node, MapNode):
         return "each"
-    if node.type == "loop":
+    if isinstance(node, LoopNode):
         return "body"
     return key
 
 
-_MODES = {"task": RUN, "stub": PASS, "success": END, "fail": END}
+_MODES: dict[type[Node], str] = {TaskNode: RUN, StubNode: PASS, SuccessNode: END, FailNode: END}
 
 
 def _mode(node: Node, target: Target, path: str) -> str:
     if node.composite:
-        return EXPAND if node.type in target.expands else RUN
-    mode = _MODES.get(node.type)
+        return EXPAND if type(node) in target.expands else RUN
+    mode = _MODES.get(type(node))
     if mode is None:
         raise DefinitionError(f"Step {path!r}: the {target.name} target does not know {node.type!r} steps.")
     return mode

@@ -378,12 +378,3 @@ def node_secrets(node: Node) -> set[str]:
         for inner in graph.nodes.values():
             found |= node_secrets(inner)
     return found
-
-
-# Transitional: the typed node classes replace these.
-Node.composite = property(lambda self: self.type in COMPOSITE_TYPES)  # type: ignore[attr-defined]
-Node.terminal = property(lambda self: self.type in TERMINAL_TYPES)  # type: ignore[attr-defined]
-
-
-def make_node(kind: str, name: str, **fields: Any) -> Node:
-    return Node(name=name, type=kind, **fields)

@@ -214,7 +214,7 @@ def _kustomization_problems(file: str, document: dict[str, Any]) -> list[str]:
 
 
 def _compose_problems(document: dict[str, Any]) -> list[str]:
-    from runnable.compiler.compose import validate
+    from runnable.compiler.checks.compose_schema import validate
 
     try:
         validate(document)
