@@ -47,7 +47,7 @@ BENCH_DIR = Path(__file__).resolve().parent
 REPO_ROOT = BENCH_DIR.parent
 RESULTS_DIR = BENCH_DIR / "results"
 VENVS = {
-    "ours": Path(os.environ.get("BENCH_OURS_VENV") or BENCH_DIR / ".venv-ours"),  # or another install of ours
+    "ours": Path(os.environ.get("BENCH_OURS_VENV") or BENCH_DIR / ".venv-ours").resolve(),  # or another install of ours
     "hera": BENCH_DIR / ".venv-hera",
     "base": BENCH_DIR / ".venv-baseline",
 }

@@ -33,7 +33,7 @@ from typing import Any
 BENCH_DIR = Path(__file__).resolve().parent
 REPO_ROOT = BENCH_DIR.parent
 # BENCH_OURS_VENV measures another install of ours (an older commit, say) in the same way.
-OURS_PYTHON = Path(os.environ.get("BENCH_OURS_VENV") or BENCH_DIR / ".venv-ours") / "bin" / "python"
+OURS_PYTHON = Path(os.environ.get("BENCH_OURS_VENV") or BENCH_DIR / ".venv-ours").resolve() / "bin" / "python"
 BASE_PYTHON = BENCH_DIR / ".venv-baseline" / "bin" / "python"
 RESULTS_DIR = BENCH_DIR / "results"
 BASE_LABEL = "runnable-0.50"
