@@ -80,6 +80,7 @@ class KubeStandIn:
         self.pod_logs: dict[tuple[str, str, str], str] = {}  # (namespace, pod, container) -> log text
         self.progress: dict[tuple[str, str, str, str], dict] = {}  # scripted Job/Workflow state
         self.requests: list[dict] = []  # every request seen: method, path, query, content_type
+        self.statuses: dict[str, dict] = {}  # object name -> status fields a controller would add (Argo's nodes)
         self.lock = threading.RLock()
         self.server: ThreadingHTTPServer | None = None
         self.thread: threading.Thread | None = None
@@ -439,6 +440,7 @@ class KubeStandIn:
             pod["status"]["phase"] = {"Succeeded": "Succeeded", "Failed": "Failed", "Error": "Failed"}.get(
                 phase, "Running")
         obj["status"] = _job_status(phase, obj) if kind == "Job" else _workflow_status(phase, obj)
+        obj["status"].update(self.statuses.get(name) or {})
 
     def _start_pod(self, owner: dict, namespace: str, name: str) -> str:
         uid = owner["metadata"]["uid"]

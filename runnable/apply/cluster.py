@@ -96,6 +96,7 @@ class Watched:
     printed: dict[str, int] = field(default_factory=dict)  # "pod/container" -> complete lines already shown
     finished_pods: set[str] = field(default_factory=set)
     logs_denied: bool = False
+    pods: Callable[[dict], bool] | None = None  # which pods' logs to show (all when None)
 
 
 # ----------------------------------------------------------------------------------------------- entry point
@@ -376,9 +377,9 @@ def _status_message(body: Any) -> tuple[str, dict]:
 
 
 def wait_for(api: Api, watched_targets: list[Target], *, timeout: float, poll_seconds: float,
-             say: Callable[[str], None]) -> int:
+             say: Callable[[str], None], pods: Callable[[dict], bool] | None = None) -> int:
     """Poll every object until all are done; 0 when all succeeded, 1 otherwise."""
-    watched = [Watched(target) for target in watched_targets]
+    watched = [Watched(target, pods=pods) for target in watched_targets]
     deadline = time.monotonic() + timeout
     while True:
         for item in watched:
@@ -450,7 +451,7 @@ def stream_logs(api: Api, item: Watched, say: Callable[[str], None], final: bool
     for pod in pods:
         name = pod["metadata"]["name"]
         pod_phase = (pod.get("status") or {}).get("phase") or "Pending"
-        if pod_phase == "Pending" or name in item.finished_pods:
+        if pod_phase == "Pending" or name in item.finished_pods or (item.pods and not item.pods(pod)):
             continue
         pod_done = final or pod_phase in (SUCCEEDED, FAILED)
         containers = ["main"] if target.kind == "Workflow" else [
@@ -526,7 +527,7 @@ def submit(documents: list[dict], *, run_id: str = "", parameters_file: str = ""
     from runnable.apply.manifests import with_run_arguments
     from runnable.runtime.run_ids import choose_run_id
 
-    if any(document.get("kind") == "Workflow" for document in documents):
+    if any(document.get("kind") == "Workflow" for document in documents) or run_id:
         run_id = choose_run_id(run_id)
         documents = with_run_arguments(documents, run_id, parameters_file)
     else:

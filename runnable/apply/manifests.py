@@ -42,20 +42,31 @@ def read_documents(path: str) -> list[dict[str, Any]]:
 
 
 def with_run_arguments(documents: list[dict[str, Any]], run_id: str, parameters_file: str) -> list[dict[str, Any]]:
-    """Argo workflows take the run id and parameters file as workflow arguments at submit time."""
+    """The run id and parameters file reach the run at submit time: Workflow arguments, a Job's command line.
+
+    The submitted Workflows and Jobs are labelled with the run id too, so ``runnable status``/``logs``/``retry``
+    find the run later; the committed files never change.
+    """
+    from runnable.apply.runs import label_run, set_job_run_id
+
     if not run_id and not parameters_file:
         return documents
     for option, value in (("--run-id", run_id), ("--parameters", parameters_file)):
-        if "{{" in value or not value.isprintable():
-            raise RunnableError(f"{option} {value!r}: Argo would read '{{{{' as an expression of its own (and "
-                                "a control character cannot be passed); choose another value.")
+        if "{{" in value or "$(" in value or not value.isprintable():
+            raise RunnableError(f"{option} {value!r}: Argo and Kubernetes would read '{{{{' or '$(' as an "
+                                "expression of their own (and a control character cannot be passed); choose "
+                                "another value.")
     values = {"run_id": run_id, "parameters_file": parameters_file}
     workflows = [d for d in documents if d.get("kind") == "Workflow"]
-    if not workflows:
-        raise RunnableError("--run-id and --parameters apply to Argo Workflows (and compose); Kubernetes Jobs get "
-                            "their run id from the Job's name and uid.")
+    jobs = [d for d in documents if d.get("kind") == "Job"]
+    if not workflows and not (jobs and run_id and not parameters_file):
+        raise RunnableError("--run-id applies to Argo Workflows and Kubernetes Jobs, --parameters to Argo "
+                            "Workflows (and compose); a CronJob names each run after the Job it starts.")
     for workflow in workflows:
         for parameter in workflow.get("spec", {}).get("arguments", {}).get("parameters", []):
             if parameter.get("name") in values and values[parameter["name"]]:
                 parameter["value"] = values[parameter["name"]]
+    if run_id:
+        set_job_run_id(documents, run_id)
+        label_run(documents, run_id)
     return documents

@@ -194,20 +194,83 @@ def show(run_id: str, config_file: str, as_json: bool) -> None:
             click.echo(f"  {name} = {json.dumps(spec['value'])}  [{spec['kind']}]")
 
 
+def _cluster_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    """Where to look for runs that ran on a cluster (the same options as ``apply``)."""
+    for option in reversed([
+        click.option("-n", "--namespace", default=None, help="Kubernetes namespace of cluster runs (default: the "
+                                                               "context's)."),
+        click.option("--context", default=None, help="kubeconfig context to use."),
+        click.option("--kubeconfig", default=None, help="kubeconfig file (default: $KUBECONFIG, ~/.kube/config, "
+                                                        "in-cluster)."),
+    ]):
+        command = option(command)
+    return command
+
+
 @cli.command()
 @click.argument("run_id")
 @click.option("-c", "--config", "config_file", default="", help="Configuration file (YAML).")
 @click.option("--tag", default="", help="Replace the run's tag.")
 @click.option("--log-level", default="WARNING", type=click.Choice(["DEBUG", "INFO", "WARNING", "ERROR"],
                                                                   case_sensitive=False))
+@_cluster_options
+@click.option("--wait", is_flag=True, help="Cluster runs: wait for the resubmitted run, streaming its logs.")
+@click.option("--timeout", default=3600.0, show_default=True, help="Seconds to wait with --wait.")
 @_friendly
-def retry(run_id: str, config_file: str, tag: str, log_level: str) -> None:
-    """Retry a failed run in place: steps that succeeded are skipped, the rest run again."""
+def retry(run_id: str, config_file: str, tag: str, log_level: str, namespace: str | None, context: str | None,
+          kubeconfig: str | None, wait: bool, timeout: float) -> None:
+    """Retry a failed run in place: steps that succeeded are skipped, the rest run again.
+
+    A run that ran on a cluster (Argo, a Kubernetes Job) is submitted there again under its run id.
+    """
+    from runnable.cli.run_views import ClusterOptions, retry_on_cluster
     from runnable.config import load_config
+
+    config = load_config(config_file or None)
+    say = lambda text: click.echo(text, err=True)  # noqa: E731
+    code = retry_on_cluster(run_id, config, ClusterOptions(namespace, context, kubeconfig), wait, timeout, say)
+    if code is not None:
+        sys.exit(code)
     from runnable.cli.launch import retry_run
 
-    run_log = retry_run(run_id, load_config(config_file or None), log_level=log_level, tag=tag)
+    run_log = retry_run(run_id, config, log_level=log_level, tag=tag)
     sys.exit(0 if run_log.status == "SUCCESS" else 1)
+
+
+@cli.command()
+@click.argument("run_id")
+@click.option("-c", "--config", "config_file", default="", help="Configuration file (YAML).")
+@_cluster_options
+@click.option("--json", "as_json", is_flag=True, help="Print the status as JSON.")
+@_friendly
+def status(run_id: str, config_file: str, namespace: str | None, context: str | None, kubeconfig: str | None,
+           as_json: bool) -> None:
+    """A run's phase, steps done and failed step: from the run-log store, or the cluster it was submitted to."""
+    from runnable.cli.run_views import ClusterOptions
+    from runnable.cli.run_views import status as show_status
+    from runnable.config import load_config
+
+    sys.exit(show_status(run_id, load_config(config_file or None), ClusterOptions(namespace, context, kubeconfig),
+                         as_json, click.echo))
+
+
+@cli.command()
+@click.argument("run_id")
+@click.option("-c", "--config", "config_file", default="", help="Configuration file (YAML).")
+@click.option("--step", default="", help="Only this step's output (its internal name, as `runnable show` lists).")
+@click.option("-f", "--follow", is_flag=True, help="Keep printing until the run ends; exit with its status.")
+@_cluster_options
+@click.option("--timeout", default=3600.0, show_default=True, help="Seconds to follow with --follow.")
+@_friendly
+def logs(run_id: str, config_file: str, step: str, follow: bool, namespace: str | None, context: str | None,
+         kubeconfig: str | None, timeout: float) -> None:
+    """A run's output: each step's saved log, or a cluster run's pod logs."""
+    from runnable.cli.run_views import ClusterOptions
+    from runnable.cli.run_views import logs as show_logs
+    from runnable.config import load_config
+
+    sys.exit(show_logs(run_id, load_config(config_file or None), ClusterOptions(namespace, context, kubeconfig),
+                       step, follow, timeout, click.echo))
 
 
 def _execute_step_command() -> click.Command:

@@ -146,6 +146,14 @@ class FileSystemCatalog:
         write_atomic(target, text.encode("utf-8", "replace"), durable=False)
         return target
 
+    def get_text(self, run_id: str, name: str) -> str | None:
+        """A text stored with :meth:`put_text` (a step's output); None when there is none."""
+        try:
+            with open(os.path.join(self.run_folder(run_id), name), encoding="utf-8", errors="replace") as handle:
+                return handle.read()
+        except FileNotFoundError:
+            return None
+
     def put_object(self, run_id: str, file_name: str, value: Any) -> str:
         """Pickle a returned object into the run's catalog under ``file_name``."""
         import pickle
