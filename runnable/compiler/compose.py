@@ -59,8 +59,13 @@ class ServicePlan:
                 ends[step.name] = before  # replays record stubs as they pass; no container needed
             elif step.mode == EXPAND:  # a Parallel: its branches side by side, then its join
                 branch_ends: list[str] = []
-                for key, branch in step.branches.items():
-                    branch_ends.extend(self.graph(branch, f"{prefix}{step.name}.{key}.", before))
+                limit = getattr(step.node, "max_parallel", 0)
+                per_branch: list[list[str]] = []
+                for index, (key, branch) in enumerate(step.branches.items()):
+                    # with max_parallel n, branch i starts once branch i-n has ended (steps exit 0 either way)
+                    waits = before + (per_branch[index - limit] if limit and index >= limit else [])
+                    per_branch.append(self.graph(branch, f"{prefix}{step.name}.{key}.", waits))
+                    branch_ends.extend(per_branch[-1])
                 self.add(prefix + step.name, step, branch_ends or before)
                 ends[step.name] = [prefix + step.name]
             elif step.mode == RUN:  # a task, or a Map, Conditional or Loop run whole inside one container

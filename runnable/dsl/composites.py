@@ -29,17 +29,21 @@ class Parallel(Step):
     Branch results merge back in the order the branches are given: when two branches
     return the same name, the later branch wins. ``fail_fast`` stops the remaining
     branches at the first failure; otherwise every branch finishes before the step fails.
+    ``max_parallel`` caps how many branches run at once (where branches run concurrently).
     """
 
     node_type = "parallel"
 
-    def __init__(self, *, name: str, branches: dict[str, Pipeline], fail_fast: bool = False, **kwargs: Any) -> None:
+    def __init__(self, *, name: str, branches: dict[str, Pipeline], fail_fast: bool = False,
+                 max_parallel: int | None = None, **kwargs: Any) -> None:
         super().__init__(name=name, **kwargs)
         self.branches = _branches(branches, f"Parallel {name!r}")
         self.fail_fast = bool(fail_fast)
+        self.max_parallel = _limit(max_parallel, f"Parallel {name!r}")
 
     def node_fields(self) -> dict[str, Any]:
-        return {"branches": {k: b.graph() for k, b in self.branches.items()}, "fail_fast": self.fail_fast}
+        return {"branches": {k: b.graph() for k, b in self.branches.items()}, "fail_fast": self.fail_fast,
+                "max_parallel": self.max_parallel}
 
 
 class Map(Step):
@@ -48,7 +52,7 @@ class Map(Step):
     Each run sees the current parameters plus ``iterate_as`` = the item. Afterwards every
     name the branch returned is reduced over the items, in item order: by default into a
     list; ``reducer`` may be a lambda string (``"lambda *x: max(x)"``), a dotted path, or
-    a module-level function.
+    a module-level function. ``max_parallel`` caps how many items run at once.
     """
 
     node_type = "map"
@@ -61,10 +65,12 @@ class Map(Step):
         iterate_on: str,
         iterate_as: str,
         reducer: str | Callable[..., Any] | None = None,
+        max_parallel: int | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(name=name, **kwargs)
         where = f"Map {name!r}"
+        self.max_parallel = _limit(max_parallel, where)
         self.branch = _pipeline(branch, f"{where}: branch")
         self.iterate_on = iterate_on
         self.iterate_as = iterate_as
@@ -84,6 +90,7 @@ class Map(Step):
             "iterate_on": self.iterate_on,
             "iterate_as": self.iterate_as,
             "reducer": self.reducer,
+            "max_parallel": self.max_parallel,
         }
 
 
@@ -155,3 +162,13 @@ class Loop(Step):
             "break_on": self.break_on,
             "index_as": self.index_as,
         }
+
+
+def _limit(max_parallel: int | None, where: str) -> int:
+    """``max_parallel`` as the IR holds it: 0 for no limit of its own."""
+    if max_parallel is None:
+        return 0
+    if isinstance(max_parallel, bool) or not isinstance(max_parallel, int) or max_parallel < 1:
+        raise DefinitionError(f"{where}: max_parallel must be a whole number of at least 1 (how many branches run "
+                              f"at once), or None for no limit; got {max_parallel!r}.")
+    return max_parallel

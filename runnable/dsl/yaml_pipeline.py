@@ -40,8 +40,8 @@ _KEYS: dict[str, tuple[str, ...]] = {
     "stub": _COMMON,
     "success": ("type", "description"),
     "fail": ("type", "description"),
-    "parallel": _COMMON + ("branches", "fail_fast"),
-    "map": _COMMON + ("branch", "iterate_on", "iterate_as", "reducer"),
+    "parallel": _COMMON + ("branches", "fail_fast", "max_parallel"),
+    "map": _COMMON + ("branch", "iterate_on", "iterate_as", "reducer", "max_parallel"),
     "conditional": _COMMON + ("branches", "parameter", "default"),
     "loop": _COMMON + ("branch", "max_iterations", "break_on", "index_as"),
 }
@@ -89,7 +89,7 @@ def _node(name: str, spec: Any, where: str) -> Node:
     if node_type == "task":
         fields["task"] = _task(spec, where)
     for key in ("fail_fast", "iterate_on", "iterate_as", "reducer", "parameter", "max_iterations", "break_on",
-                "index_as"):
+                "index_as", "max_parallel"):
         if key in spec:
             fields[key] = spec[key]
     if "branches" in spec:

@@ -200,6 +200,7 @@ class ParallelNode(Node):
 
     branches: dict[str, "Graph"] = factory(dict)
     fail_fast: bool = False
+    max_parallel: int = 0  # how many branches may run at once; 0: no limit of its own
     type = "parallel"
     composite = True
 
@@ -207,12 +208,14 @@ class ParallelNode(Node):
         data: dict[str, Any] = {"branches": {key: graph.to_dict() for key, graph in self.branches.items()}}
         if self.fail_fast:
             data["fail_fast"] = True
+        if self.max_parallel:
+            data["max_parallel"] = self.max_parallel
         return data
 
     @classmethod
     def read_fields(cls, data: dict[str, Any]) -> dict[str, Any]:
         return {"branches": {k: Graph.from_dict(v) for k, v in data.get("branches", {}).items()},
-                "fail_fast": bool(data.get("fail_fast", False))}
+                "fail_fast": bool(data.get("fail_fast", False)), "max_parallel": data.get("max_parallel", 0)}
 
     def graphs(self) -> dict[str, "Graph"]:
         return dict(self.branches)
@@ -225,17 +228,19 @@ class MapNode(Node):
     iterate_on: str = ""
     iterate_as: str = ""
     reducer: str = ""
+    max_parallel: int = 0  # how many items may run at once; 0: no limit of its own
     type = "map"
     composite = True
 
     def fields(self) -> dict[str, Any]:
         data: dict[str, Any] = {"branch": self.branch.to_dict()} if self.branch is not None else {}
-        data.update({key: getattr(self, key) for key in ("iterate_on", "iterate_as", "reducer") if getattr(self, key)})
+        data.update({key: getattr(self, key) for key in ("iterate_on", "iterate_as", "reducer", "max_parallel")
+                     if getattr(self, key)})
         return data
 
     @classmethod
     def read_fields(cls, data: dict[str, Any]) -> dict[str, Any]:
-        fields = {key: data[key] for key in ("iterate_on", "iterate_as", "reducer") if key in data}
+        fields = {key: data[key] for key in ("iterate_on", "iterate_as", "reducer", "max_parallel") if key in data}
         if "branch" in data:
             fields["branch"] = Graph.from_dict(data["branch"])
         return fields

@@ -144,6 +144,11 @@ def _validate_composite(node: Node, enclosing: frozenset[str]) -> None:
         if node.default is not None and "default" in node.branches:
             raise DefinitionError(f"{where}: a branch named 'default' next to a default branch is ambiguous; "
                                   "rename the branch.")
+    if isinstance(node, (ParallelNode, MapNode)):
+        limit = node.max_parallel
+        if isinstance(limit, bool) or not isinstance(limit, int) or limit < 0:
+            raise DefinitionError(f"{where}: max_parallel must be a whole number of at least 1 (how many branches "
+                                  f"run at once), got {limit!r}.")
     if isinstance(node, LoopNode):
         if isinstance(node.max_iterations, bool) or not isinstance(node.max_iterations, int) or node.max_iterations < 1:
             raise DefinitionError(f"{where}: max_iterations must be an integer of at least 1, got {node.max_iterations!r}.")

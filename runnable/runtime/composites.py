@@ -29,7 +29,7 @@ def run_parallel(walker: "GraphWalker", node: ParallelNode, internal: str, scope
     """All branches run; their returns merge in branch order (a later branch wins a name)."""
     started = now()
     children = [(key, graph, scope.child()) for key, graph in node.branches.items()]
-    results = walker.run_branches(internal, children, node.fail_fast)
+    results = walker.run_branches(internal, children, node.fail_fast, node.max_parallel)
     merged: Parameters = {}
     for _, status, returned in results:
         if status == SUCCESS:
@@ -44,7 +44,7 @@ def run_map(walker: "GraphWalker", node: MapNode, internal: str, scope: Scope) -
     except CompositeError as exc:
         return _fail(walker, node, internal, started, str(exc))
     children = [(str(index), node.branch, _item_scope(node, scope, item)) for index, item in enumerate(items)]
-    results = walker.run_branches(internal, children, False)
+    results = walker.run_branches(internal, children, False, node.max_parallel)
     merged: Parameters = {}
     if all(status == SUCCESS for _, status, _ in results):
         try:

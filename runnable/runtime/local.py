@@ -157,12 +157,13 @@ class GraphWalker:
             raise DefinitionError(f"Step {node.name!r}: the local executor cannot run {node.type!r} steps.")
         return partial(handler, self)
 
-    def run_branches(self, internal: str, children: list[tuple[str, Graph, Scope]], fail_fast: bool
-                     ) -> list[tuple[str, str, Any]]:
-        """Run branch graphs, concurrently when configured; (key, status, returned) per branch."""
+    def run_branches(self, internal: str, children: list[tuple[str, Graph, Scope]], fail_fast: bool,
+                     limit: int = 0) -> list[tuple[str, str, Any]]:
+        """Run branch graphs, concurrently when configured (at most ``limit`` at once when given);
+        (key, status, returned) per branch."""
         from runnable.runtime.pool import run_branches
 
-        return run_branches(self, internal, children, fail_fast)
+        return run_branches(self, internal, children, fail_fast, limit)
 
     # -- leaf steps (composites are in runnable.runtime.composites) ------------------------
 

@@ -42,8 +42,9 @@ _STOP = -1
 
 
 def run_branches(walker: "GraphWalker", internal: str, children: list[tuple[str, Graph, Scope]],
-                 fail_fast: bool) -> list[Result]:
-    workers = min(walker.ctx.parallel_workers, len(children))
+                 fail_fast: bool, limit: int = 0) -> list[Result]:
+    """Each branch's (key, status, returned); at most ``limit`` branches at once when it is set."""
+    workers = min(walker.ctx.parallel_workers, len(children), limit or len(children))
     if workers <= 1 or walker.in_worker:
         return _sequential(walker, internal, children, fail_fast)
     return _forked(walker, internal, children, fail_fast, workers)

@@ -106,3 +106,38 @@ def test_hostile_names_and_values_survive_compose(project: Path, docker_image: s
     assert set(run_log.steps) == {"yes", "cost $5 ${HOME}", "{{ weird }}", "{{ weird }}.no.ünïcode ✓",
                                   "{{ weird }}.0123.on: off", "success"}
     assert run_log.parameter_values() == {"v": "a: b {{ x }} ${HOME}", "u": "ok"}
+
+
+def test_max_parallel_chains_parallel_branches_and_runs_them_for_real(project: Path, docker_image: str) -> None:
+    write_module(project, "capped", """
+        from runnable import Parallel, Pipeline, ShellTask
+
+        def branch(key):
+            return Pipeline(steps=[ShellTask(name="work", command=f"echo {key}; sleep 1")])
+
+        pipeline = Pipeline(steps=[Parallel(name="fan", max_parallel=2,
+                                            branches={key: branch(key) for key in "abcde"})])
+    """)
+    assert cli(["compile", "capped.py", "--target", "compose", "-o", "out", "--image", docker_image],
+               project).returncode == 0
+    import yaml
+
+    services = yaml.safe_load((project / "out" / "docker-compose.yaml").read_text())["services"]
+    waits = {name: sorted(service.get("depends_on", {})) for name, service in services.items()}
+    assert waits["fan-a-work"] == waits["fan-b-work"] == ["runnable-start"]
+    assert waits["fan-c-work"] == ["fan-a-work"]
+    assert waits["fan-e-work"] == ["fan-c-work"]
+
+    result = cli(["apply", "out", "--run-id", "capped"], project)
+    assert result.returncode == 0, result.stderr[-2000:]
+    from datetime import datetime
+
+    run_log = read_run(project, "capped")
+    spans = [(datetime.fromisoformat(run_log.steps[f"fan.{k}.work"].attempts[-1].start_time),
+              datetime.fromisoformat(run_log.steps[f"fan.{k}.work"].attempts[-1].end_time)) for k in "abcde"]
+    events = sorted([(s, 1) for s, _ in spans] + [(e, -1) for _, e in spans], key=lambda e: (e[0], e[1]))
+    running = most = 0
+    for _, change in events:
+        running += change
+        most = max(most, running)
+    assert run_log.status == "SUCCESS" and most <= 2

@@ -266,3 +266,12 @@ def test_definition_errors() -> None:
 def test_a_node_class_without_a_handler_is_refused_naming_the_step_and_kind() -> None:
     with pytest.raises(DefinitionError, match="Step 'end': the local executor cannot run 'success' steps"):
         GraphWalker(None)._handler(SuccessNode("end"))  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("bad", [0, -1, 1.5, True, "2"])
+def test_max_parallel_must_be_a_positive_whole_number(bad: object) -> None:
+    branch = Pipeline(steps=[Stub(name="s")])
+    with pytest.raises(DefinitionError, match="max_parallel must be a whole number of at least 1"):
+        Map(name="m", branch=branch, iterate_on="items", iterate_as="item", max_parallel=bad)  # type: ignore[arg-type]
+    with pytest.raises(DefinitionError, match="max_parallel must be a whole number of at least 1"):
+        Parallel(name="p", branches={"a": branch}, max_parallel=bad)  # type: ignore[arg-type]

@@ -72,3 +72,32 @@ def test_fail_fast_stops_the_other_branches(project: Path, parallel: bool) -> No
     assert run_log.status == "FAIL"
     assert "p.slow.s" not in run_log.steps or run_log.steps["p.slow.s"].status != "SUCCESS"
     assert time.perf_counter() - started < 5
+
+
+def _most_at_once(intervals: list[tuple[datetime, datetime]]) -> int:
+    events = sorted([(start, 1) for start, _ in intervals] + [(end, -1) for _, end in intervals],
+                    key=lambda e: (e[0], e[1]))
+    running = most = 0
+    for _, change in events:
+        running += change
+        most = max(most, running)
+    return most
+
+
+@pytest.mark.parametrize("limit", [1, 2])
+def test_max_parallel_caps_how_many_map_items_run_at_once(project: Path, monkeypatch: pytest.MonkeyPatch,
+                                                          limit: int) -> None:
+    monkeypatch.setenv("RUNNABLE_PRM_items", "[0, 1, 2, 3, 4, 5]")
+    pipeline = Pipeline(steps=[Map(name="m", iterate_on="items", iterate_as="item", max_parallel=limit,
+                                   branch=Pipeline(steps=[PythonTask(name="nap", function=nap, returns=["out"])]))])
+    run_log = run_in_memory(pipeline, PARALLEL)  # four workers configured
+    assert run_log.status == "SUCCESS" and run_log.parameter_values()["out"] == [0, 1, 2, 3, 4, 5]
+    assert _most_at_once([_interval(run_log.steps[f"m.{i}.nap"]) for i in range(6)]) == limit
+
+
+def test_max_parallel_caps_parallel_branches(project: Path) -> None:
+    pipeline = Pipeline(steps=[Parallel(name="p", max_parallel=2, branches={
+        key: Pipeline(steps=[PythonTask(name="n", function=slow_ok)]) for key in "abcd"})])
+    run_log = run_in_memory(pipeline, PARALLEL)
+    assert run_log.status == "SUCCESS"
+    assert _most_at_once([_interval(run_log.steps[f"p.{key}.n"]) for key in "abcd"]) == 2
