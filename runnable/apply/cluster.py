@@ -506,31 +506,32 @@ def recognises(path: str) -> bool:
     return os.path.exists(path)
 
 
-def apply_path(path: str, *, run_id: str = "", parameters_file: str = "", namespace: str | None = None,
+def apply_path(path: str, *, run_id: str = "", parameters_file: str = "", tag: str = "", namespace: str | None = None,
                kubeconfig: str | None = None, context: str | None = None, dry_run: bool = False,
                wait: bool = False, timeout: float = 3600.0, say: Callable[[str], None] = print) -> int:
     """``runnable apply DIR|FILE`` for rendered Kubernetes or Argo objects."""
     from runnable.apply.manifests import read_documents, with_run_arguments
 
-    documents = with_run_arguments(read_documents(path), run_id, parameters_file)
+    documents = with_run_arguments(read_documents(path), run_id, parameters_file, tag)
     return apply_documents(documents, namespace=namespace, kubeconfig=kubeconfig, context=context, dry_run=dry_run,
                            wait=wait, timeout=timeout, say=say)
 
 
-def submit(documents: list[dict], *, run_id: str = "", parameters_file: str = "", kubeconfig: str | None = None,
-           mock: bool = False, say: Callable[[str], None] = print) -> tuple[str, int | None]:
+def submit(documents: list[dict], *, run_id: str = "", parameters_file: str = "", tag: str = "",
+           kubeconfig: str | None = None, mock: bool = False,
+           say: Callable[[str], None] = print) -> tuple[str, int | None]:
     """``execute()`` with a cluster executor: submit, wait, and return (run id, exit code; None when mocked).
 
-    Workflows take the run id (chosen here, so the caller can find the run) and the parameters file as
-    arguments; a Job's run is named after the Job.
+    The run id is chosen here, so the caller can find the run; it, the parameters and the tag reach the
+    Workflow or Job as :func:`with_run_arguments` says.
     """
     from runnable.apply.manifests import with_run_arguments
     from runnable.runtime.run_ids import choose_run_id
 
-    if any(document.get("kind") == "Workflow" for document in documents) or run_id:
+    if any(document.get("kind") in ("Workflow", "Job") for document in documents):
         run_id = choose_run_id(run_id)
-        documents = with_run_arguments(documents, run_id, parameters_file)
-    else:
+        documents = with_run_arguments(documents, run_id, parameters_file, tag)
+    else:  # a schedule: each run it starts is named after its own Job or Workflow
         run_id = documents[-1]["metadata"]["name"]
     if mock:
         say(f"runnable: mock: rendered {len(documents)} objects, submitted nothing.")

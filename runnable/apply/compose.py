@@ -17,9 +17,12 @@ def recognises(path: str) -> bool:
     return os.path.isdir(path) and os.path.isfile(os.path.join(path, COMPOSE_FILE))
 
 
-def apply_path(path: str, *, run_id: str = "", parameters_file: str = "", say: Callable[[str], None] = print,
-               **cluster_options: Any) -> int:
+def apply_path(path: str, *, run_id: str = "", parameters_file: str = "", tag: str = "",
+               say: Callable[[str], None] = print, **cluster_options: Any) -> int:
     """``runnable apply FOLDER`` for a compose folder; Kubernetes options (namespace, wait...) do not apply."""
+    if tag:
+        raise RunnableError("--tag is not passed to compose runs: the rendered services have no tag argument. "
+                            "Tag the run with a local or cluster target, or leave --tag out.")
     return apply(path, run_id, parameters_file, say=say)
 
 

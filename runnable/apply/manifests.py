@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 from typing import Any
 
@@ -41,32 +42,60 @@ def read_documents(path: str) -> list[dict[str, Any]]:
     return documents
 
 
-def with_run_arguments(documents: list[dict[str, Any]], run_id: str, parameters_file: str) -> list[dict[str, Any]]:
-    """The run id and parameters file reach the run at submit time: Workflow arguments, a Job's command line.
+def with_run_arguments(documents: list[dict[str, Any]], run_id: str, parameters_file: str,
+                       tag: str = "") -> list[dict[str, Any]]:
+    """The run id, initial parameters and tag reach the run at submit time; the committed files never change.
 
-    The submitted Workflows and Jobs are labelled with the run id too, so ``runnable status``/``logs``/``retry``
-    find the run later; the committed files never change.
+    Argo Workflows take them as workflow arguments. A Job's pod gets the run id on its command line and the
+    parameters as ``RUNNABLE_PRM_<name>`` variables: those of the parameters file on this machine, then this
+    machine's own ``RUNNABLE_PRM_*``, as a local run would read them. The submitted Workflows and Jobs are
+    labelled with the run id, so ``runnable status``/``logs``/``retry`` find the run later.
     """
     from runnable.apply.runs import label_run, set_job_run_id
 
-    if not run_id and not parameters_file:
-        return documents
-    for option, value in (("--run-id", run_id), ("--parameters", parameters_file)):
+    for option, value in (("--run-id", run_id), ("--parameters", parameters_file), ("--tag", tag)):
         if "{{" in value or "$(" in value or not value.isprintable():
             raise RunnableError(f"{option} {value!r}: Argo and Kubernetes would read '{{{{' or '$(' as an "
                                 "expression of their own (and a control character cannot be passed); choose "
                                 "another value.")
-    values = {"run_id": run_id, "parameters_file": parameters_file}
     workflows = [d for d in documents if d.get("kind") == "Workflow"]
     jobs = [d for d in documents if d.get("kind") == "Job"]
-    if not workflows and not (jobs and run_id and not parameters_file):
-        raise RunnableError("--run-id applies to Argo Workflows and Kubernetes Jobs, --parameters to Argo "
-                            "Workflows (and compose); a CronJob names each run after the Job it starts.")
+    parameters = _submitted_parameters(parameters_file) if jobs else {}
+    if not (run_id or parameters_file or tag or parameters):
+        return documents
+    if not workflows and not jobs:
+        raise RunnableError("--run-id, --parameters and --tag apply to Argo Workflows and Kubernetes Jobs (and "
+                            "compose); a CronJob's runs are named after the Jobs it starts and take what the "
+                            "committed file says.")
+    if tag and workflows:
+        raise RunnableError("--tag is not passed to Argo Workflows: the rendered workflow has no tag argument. "
+                            "Leave --tag out, or submit with a Kubernetes Job target.")
+    values = {"run_id": run_id, "parameters_file": parameters_file}
     for workflow in workflows:
         for parameter in workflow.get("spec", {}).get("arguments", {}).get("parameters", []):
             if parameter.get("name") in values and values[parameter["name"]]:
                 parameter["value"] = values[parameter["name"]]
+    extra_env = [{"name": f"RUNNABLE_PRM_{name}", "value": json.dumps(value, ensure_ascii=False)}
+                 for name, value in parameters.items()]
+    if tag:
+        extra_env.append({"name": "RUNNABLE_RUN_TAG", "value": tag})
+    for job in jobs:
+        for container in job_containers(job):
+            given = {item["name"] for item in extra_env}
+            container["env"] = [e for e in container.get("env") or [] if e.get("name") not in given] + extra_env
     if run_id:
         set_job_run_id(documents, run_id)
         label_run(documents, run_id)
     return documents
+
+
+def _submitted_parameters(parameters_file: str) -> dict[str, Any]:
+    """The initial parameters a local run would start with: the file, then ``RUNNABLE_PRM_*`` of this machine."""
+    from runnable.runtime.parameters import initial_parameters
+
+    return {name: spec["value"] for name, spec in initial_parameters(parameters_file or None).items()}
+
+
+def job_containers(job: dict[str, Any]) -> list[dict[str, Any]]:
+    spec = ((job.get("spec") or {}).get("template") or {}).get("spec") or {}
+    return list(spec.get("containers") or [])

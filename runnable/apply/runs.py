@@ -19,6 +19,7 @@ from runnable.apply.cluster import (
     FAILED, POD_SELECTOR, SUCCEEDED, Api, ClusterError, Target, Watched, job_phase, stream_logs, wait_for,
     workflow_phase,
 )
+from runnable.apply.manifests import job_containers
 from runnable.ir.errors import RunnableError, RunNotFoundError
 
 RUN_ID_LABEL = "runnable/run-id"
@@ -115,14 +116,9 @@ def set_job_run_id(documents: list[dict[str, Any]], run_id: str) -> bool:
     """Make the Jobs run under ``run_id`` instead of their name and uid; False when there is no Job."""
     jobs = [d for d in documents if d.get("kind") == "Job"]
     for job in jobs:
-        for container in _job_containers(job):
+        for container in job_containers(job):
             container["args"] = [run_id if arg == JOB_RUN_ID else arg for arg in container.get("args") or []]
     return bool(jobs)
-
-
-def _job_containers(job: dict[str, Any]) -> list[dict[str, Any]]:
-    spec = ((job.get("spec") or {}).get("template") or {}).get("spec") or {}
-    return list(spec.get("containers") or [])
 
 
 # ------------------------------------------------------------------------------------------- finding
@@ -130,7 +126,7 @@ def _job_containers(job: dict[str, Any]) -> list[dict[str, Any]]:
 
 def find_run(api: Api, namespace: str, run_id: str) -> ClusterRun:
     """The newest Workflow or Job of ``run_id`` in ``namespace``; :class:`ClusterRunNotFoundError` when none."""
-    candidates: list[tuple[str, Target, dict[str, Any]]] = []
+    candidates: list[tuple[tuple[str, int], Target, dict[str, Any]]] = []
     for kind in ("Workflow", "Job"):
         for obj in _list(api, kind, namespace, f"{RUN_ID_LABEL}={run_id}" if _LABEL_VALUE.match(run_id) else ""):
             if _run_id_of(obj) == run_id:
@@ -162,7 +158,7 @@ def _run_id_of(obj: dict[str, Any]) -> str:
             if parameter.get("name") == "run_id" and parameter.get("value"):
                 return str(parameter["value"])
         return str(metadata.get("name") or "")
-    for container in _job_containers(obj):
+    for container in job_containers(obj):
         args = container.get("args") or []
         if "--run-id" in args and args.index("--run-id") + 1 < len(args):
             given = args[args.index("--run-id") + 1]
@@ -171,8 +167,11 @@ def _run_id_of(obj: dict[str, Any]) -> str:
     return f"{metadata.get('name')}-{metadata.get('uid')}"
 
 
-def _created(obj: dict[str, Any]) -> str:
-    return str((obj.get("metadata") or {}).get("creationTimestamp") or "")
+def _created(obj: dict[str, Any]) -> tuple[str, int]:
+    """When it was created; objects of one second are told apart by their resourceVersion (etcd's revision)."""
+    metadata = obj.get("metadata") or {}
+    version = str(metadata.get("resourceVersion") or "")
+    return str(metadata.get("creationTimestamp") or ""), int(version) if version.isdigit() else 0
 
 
 def _list(api: Api, kind: str, namespace: str, selector: str) -> list[dict[str, Any]]:
@@ -331,7 +330,7 @@ def _job_again(run: ClusterRun) -> dict[str, Any]:
                                if k not in _SERVER_LABELS}
     job = {"apiVersion": old.get("apiVersion", "batch/v1"), "kind": "Job",
            "metadata": _fresh_metadata(old, f"{name[:50]}-retry-"), "spec": spec}
-    for container in _job_containers(job):
+    for container in job_containers(job):
         args = list(container.get("args") or [])
         if "--run-id" in args and args.index("--run-id") + 1 < len(args):
             args[args.index("--run-id") + 1] = run.run_id

@@ -103,7 +103,8 @@ def compile_(target: str, target_name: str, output: str, fmt: str, config_file: 
 @cli.command()
 @click.argument("path")
 @click.option("--run-id", default="", help="Run id to use (compose; Argo workflows: the run_id parameter).")
-@click.option("-p", "--parameters", "parameters_file", default="", help="Initial parameters (project-relative YAML).")
+@click.option("-p", "--parameters", "parameters_file", default="", help="Initial parameters (YAML file).")
+@click.option("--tag", default="", help="Tag stored with the run (Argo and Kubernetes Jobs).")
 @click.option("-n", "--namespace", default=None, help="Kubernetes namespace (default: the object's, then the context's).")
 @click.option("--context", default=None, help="kubeconfig context to use.")
 @click.option("--kubeconfig", default=None, help="kubeconfig file (default: $KUBECONFIG, ~/.kube/config, in-cluster).")
@@ -112,13 +113,14 @@ def compile_(target: str, target_name: str, output: str, fmt: str, config_file: 
 @click.option("--wait", is_flag=True, help="Wait for the run to finish, streaming its pods' logs; exit with its status.")
 @click.option("--timeout", default=3600.0, show_default=True, help="Seconds to wait with --wait.")
 @_friendly
-def apply(path: str, run_id: str, parameters_file: str, namespace: str | None, context: str | None,
+def apply(path: str, run_id: str, parameters_file: str, tag: str, namespace: str | None, context: str | None,
           kubeconfig: str | None, dry_run: str | None, wait: bool, timeout: float) -> None:
     """Run a rendered folder: docker compose, or Kubernetes/Argo objects through the cluster's API."""
     from runnable.apply import engine_for
 
     say = lambda text: click.echo(text, err=True)  # noqa: E731
-    sys.exit(engine_for(path).apply_path(path, run_id=run_id, parameters_file=parameters_file, namespace=namespace,
+    sys.exit(engine_for(path).apply_path(path, run_id=run_id, parameters_file=parameters_file, tag=tag,
+                                         namespace=namespace,
                                          kubeconfig=kubeconfig, context=context, dry_run=dry_run == "server",
                                          wait=wait, timeout=timeout, say=say))
 

@@ -96,7 +96,7 @@ def _script_source() -> str:
 
 
 def _submit(definition: Definition, config: Config, executor_type: str, run_id: str, parameters_file: str,
-            source: str) -> RunLog:
+            source: str, tag: str = "") -> RunLog:
     """Render for the target's engine, submit, wait and stream logs; the run itself lives in the engine's stores.
 
     The returned run log holds the outcome only: the steps are recorded where the engine's pods record them.
@@ -111,13 +111,13 @@ def _submit(definition: Definition, config: Config, executor_type: str, run_id: 
     rendered = chosen.render(definition, RenderRequest(config=config, source=source))
     started = now()
     engine = importlib.import_module(chosen.engine)
-    run_id, code = engine.submit(rendered.documents, run_id=run_id, parameters_file=parameters_file,
+    run_id, code = engine.submit(rendered.documents, run_id=run_id, parameters_file=parameters_file, tag=tag,
                                  kubeconfig=executor_config.get("config_path") or None,
                                  mock=bool(executor_config.get("mock")),
                                  say=lambda text: print(text, file=sys.stderr, flush=True))
     status = "CREATED" if code is None else SUCCESS if code == 0 else FAIL
     return RunLog(run_id=run_id, kind=definition.kind, status=status, name=definition.name, start_time=started,
-                  end_time="" if code is None else now(), executor=executor_type, source=source)
+                  end_time="" if code is None else now(), executor=executor_type, source=source, tag=tag)
 
 
 def refuse_changed_definition(run_log: RunLog) -> None:
@@ -156,7 +156,7 @@ def run_definition(definition: Definition, config: Config, *, run_id: str = "", 
 
     executor = config.require_executor(definition.kind)
     if target_for_executor(executor.type).submits:
-        return _submit(definition, config, executor.type, run_id, parameters_file, source)
+        return _submit(definition, config, executor.type, run_id, parameters_file, source, tag)
     return lifecycle.run_definition(definition, config, run_id=run_id, tag=tag, parameters_file=parameters_file,
                                     log_level=log_level, source=source)
 

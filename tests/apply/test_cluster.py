@@ -461,5 +461,7 @@ def test_execute_with_the_k8s_job_executor_submits_waits_and_reports_failure(tmp
         with pytest.raises(ExecutionFailedError) as failed:
             job.execute(configuration_file=str(config))
         assert failed.value.run_log.status == "FAIL" and failed.value.run_log.executor == "k8s-job"
-        assert standin.names("jobs", "batch") == [failed.value.run_log.run_id]
+        [name] = standin.names("jobs", "batch")
+        run_id = failed.value.run_log.run_id  # the Job's pod runs under the run id execute() reports
+        assert run_id in standin.get("jobs", "batch", name)["spec"]["template"]["spec"]["containers"][0]["args"]
         assert len(standin.names("configmaps", "batch")) == 1

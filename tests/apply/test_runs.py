@@ -342,3 +342,56 @@ def test_a_failed_argo_run_is_seen_and_retried_from_the_laptop_and_finishes_in_t
     assert ran.count("flaky") <= 1  # its pod finds the step done and runs nothing
     run = json.loads((pvc / "run-logs" / "nightly" / "run.json").read_text())
     assert run["status"] == "SUCCESS" and run["retries"] == 1
+
+
+# ------------------------------------------------------------------------------ parameters at submit time
+
+
+def test_apply_passes_parameters_and_tag_to_a_job_without_changing_the_committed_files(
+        project: Path, standin: KubeStandIn, kubeconfig: str) -> None:
+    out = _render(project, JOB, "k8s")
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+    (project / "params.yaml").write_text("lr: 0.1\nname: '5'\nlayers: [1, 2]\n")
+    result = cli(["apply", str(out), "-p", "params.yaml", "--tag", "nightly", "--run-id", "job-9"], project,
+                 {**_home(kubeconfig), "RUNNABLE_PRM_epochs": "3"})
+    assert result.returncode == 0, result.stderr
+    job = standin.get("jobs", "team", standin.names("jobs", "team")[0])
+    env = {e["name"]: e.get("value") for e in job["spec"]["template"]["spec"]["containers"][0]["env"]}
+    assert env["RUNNABLE_PRM_lr"] == "0.1" and env["RUNNABLE_PRM_name"] == '"5"'
+    assert env["RUNNABLE_PRM_layers"] == "[1, 2]" and env["RUNNABLE_PRM_epochs"] == "3"
+    assert env["RUNNABLE_RUN_TAG"] == "nightly"
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before
+
+
+def test_the_job_pod_starts_its_run_with_the_submitted_parameters(project: Path, tmp_path: Path) -> None:
+    """What the pod then does with them: the same command line and variables, run here."""
+    import subprocess
+    import sys
+
+    from runnable.apply.manifests import read_documents, with_run_arguments
+
+    out = _render(project, "examples/03-parameters/static_parameters_python.py", "k8s")
+    (project / "params.yaml").write_text((project / "examples/common/initial_parameters.yaml").read_text()
+                                         + "\nsubmitted: from the laptop\n")
+    documents = with_run_arguments(read_documents(str(out)), "pod-run", "params.yaml", "t1")
+    job = next(d for d in documents if d["kind"] == "Job")
+    container = job["spec"]["template"]["spec"]["containers"][0]
+    env = {k: v for k, v in os.environ.items() if not k.startswith("RUNNABLE_")}
+    env.update({e["name"]: e["value"] for e in container["env"] if "value" in e and e["name"].startswith("RUNNABLE_")})
+    config_map = next(d for d in documents if d["kind"] == "ConfigMap")
+    (tmp_path / "ir.json").write_text(config_map["data"]["ir.json"])
+    ran = subprocess.run([sys.executable, "-m", "runnable.cli", "execute-step", str(tmp_path / "ir.json"),
+                          *[a for a in container["args"]]], cwd=project, env=env, capture_output=True, text=True)
+    assert ran.returncode == 0, ran.stderr
+    run = json.loads((project / ".run_log_store" / "pod-run" / "run.json").read_text())
+    assert run["tag"] == "t1" and run["parameters"]["submitted"]["value"] == "from the laptop"
+    assert run["status"] == "SUCCESS"
+
+
+def test_apply_refuses_a_parameters_file_that_is_not_a_mapping(project: Path, standin: KubeStandIn,
+                                                               kubeconfig: str) -> None:
+    out = _render(project, JOB, "k8s")
+    (project / "params.yaml").write_text("- 1\n- 2\n")
+    result = cli(["apply", str(out), "-p", "params.yaml"], project, _home(kubeconfig))
+    assert result.returncode == 2 and "must be a mapping" in result.stderr
+    assert standin.names("jobs", "team") == []
