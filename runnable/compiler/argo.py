@@ -116,7 +116,8 @@ def render(definition: Definition, config: Any = None, image: str = "", source: 
     settings = _settings(config, image, kind)
     name = kube.base_name(definition, source)
     ir_text, ir_hash = kube.ir_identity(definition)
-    config_map = kube.ir_config_map(ir_text, ir_hash, config, name, settings.pod)
+    config_map = kube.ir_config_map(ir_text, ir_hash, config, name, settings.pod,
+                                    bool(kube.definition_secrets(definition)))
     builder = _Builder(definition, settings, name)
     spec = builder.workflow_spec(config_map["metadata"]["name"])
     return [config_map, _document(settings, name, ir_hash, spec)]
@@ -389,9 +390,9 @@ class _Builder:
                                   f"define under pipeline-executor.config.overrides (defined: {known}).")
             pod = pod.overridden(kube.expect_mapping(self.settings.overrides[override_key], f"overrides.{override_key}"),
                                  f"pipeline-executor.config.overrides.{override_key}")
-        env = kube.secret_env(list(secrets), pod, f"Step {path!r}")
+        mounted = kube.secret_volume(list(secrets), pod, f"Step {path!r}")  # this step's keys only
         template = self._container_template(name, ["--step", "{{inputs.parameters.step}}", "--one-attempt"],
-                                            inputs=["step"], pod=pod, env=env)
+                                            inputs=["step"], pod=pod, secrets=mounted)
         if retry:
             template["retryStrategy"] = _retry_strategy(task, path)
             self._reorder_outputs(template)
@@ -399,8 +400,8 @@ class _Builder:
         return name
 
     def _container_template(self, name: str, args: list[str], inputs: list[str] | None = None,
-                            pod: kube.PodSettings | None = None, env: list[dict[str, Any]] | None = None
-                            ) -> dict[str, Any]:
+                            pod: kube.PodSettings | None = None,
+                            secrets: tuple[dict[str, Any], dict[str, Any]] | None = None) -> dict[str, Any]:
         pod = pod or self.settings.pod
         template: dict[str, Any] = {"name": name}
         # Pods carry the recommended labels and their template's name; Argo's own annotation
@@ -418,7 +419,10 @@ class _Builder:
             template["activeDeadlineSeconds"] = pod.active_deadline_seconds
         if pod.pod_security() != self.settings.pod.pod_security():
             template["securityContext"] = pod.pod_security()  # a step's own relaxation, visible here
-        template["container"] = kube.container("main", pod, [*args, *RUN_ID_ARGS], env or [])
+        if secrets:
+            template["volumes"] = [secrets[0]]
+        template["container"] = kube.container("main", pod, [*args, *RUN_ID_ARGS], [],
+                                               [secrets[1]] if secrets else None)
         self.templates[name] = template
         return template
 

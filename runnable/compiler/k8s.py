@@ -127,7 +127,8 @@ def render(definition: Definition, config: Any = None, image: str = "", source: 
         settings = _with_override(settings, raw, planned.job.override)
     name = kube.base_name(definition, source)
     ir_text, ir_hash = kube.ir_identity(definition)
-    config_map = kube.ir_config_map(ir_text, ir_hash, config, name, settings)
+    config_map = kube.ir_config_map(ir_text, ir_hash, config, name, settings,
+                                    bool(kube.definition_secrets(definition)))
     job_spec = _job_spec(definition, name, settings, job_fields, config_map["metadata"]["name"])
     schedule = raw.get("schedule")
     if schedule:
@@ -159,8 +160,9 @@ def _job_spec(definition: Definition, app: str, settings: kube.PodSettings, job_
     env = [
         {"name": "RUNNABLE_JOB_NAME", "valueFrom": {"fieldRef": {"fieldPath": "metadata.labels['job-name']"}}},
         {"name": "RUNNABLE_JOB_UID", "valueFrom": {"fieldRef": {"fieldPath": "metadata.labels['controller-uid']"}}},
-        *kube.secret_env(kube.definition_secrets(definition), settings, f"{definition.kind} {definition.name!r}"),
     ]
+    # One pod runs every step, so it mounts every secret the definition declares (docs/security.md).
+    secrets = kube.secret_volume(kube.definition_secrets(definition), settings, f"{definition.kind} {definition.name!r}")
     pod: dict[str, Any] = {"restartPolicy": job_fields["restartPolicy"]}
     if settings.service_account:
         pod["serviceAccountName"] = settings.service_account
@@ -172,8 +174,9 @@ def _job_spec(definition: Definition, app: str, settings: kube.PodSettings, job_
         pod["nodeSelector"] = dict(sorted(settings.node_selector.items()))
     if settings.tolerations:
         pod["tolerations"] = settings.tolerations
-    pod["containers"] = [kube.container("main", settings, ["--all", *RUN_ID_ARGS], env)]
-    pod["volumes"] = kube.volumes(config_map_name, settings)
+    pod["containers"] = [kube.container("main", settings, ["--all", *RUN_ID_ARGS], env,
+                                        [secrets[1]] if secrets else None)]
+    pod["volumes"] = kube.volumes(config_map_name, settings) + ([secrets[0]] if secrets else [])
     spec: dict[str, Any] = {key: job_fields[key] for key in ("activeDeadlineSeconds", "backoffLimit",
                                                                "ttlSecondsAfterFinished") if key in job_fields}
     spec.setdefault("backoffLimit", 2)

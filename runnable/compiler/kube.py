@@ -27,6 +27,8 @@ IR_VOLUME = "runnable-ir"
 STORE_VOLUME = "runnable-store"
 WORK_VOLUME, WORK_DIR = "runnable-work", "/runnable/work"
 TMP_VOLUME, TMP_DIR = "runnable-tmp", "/tmp"
+SECRETS_VOLUME, SECRETS_DIR = "runnable-secrets", "/runnable/secrets"
+SECRET_FILE_MODE = 0o440  # owner root, group the pod's fsGroup: the pod's user reads, nobody writes
 WORK_SIZE, TMP_SIZE = "10Gi", "1Gi"  # a runaway step fills its own emptyDir, not the node's disk
 DEFAULT_PVC = "runnable"
 MANAGED_BY = "runnable"
@@ -217,8 +219,8 @@ def read_settings(raw: dict[str, Any], where: str, image_flag: str = "") -> PodS
 # -- what the pod runs -----------------------------------------------------------------------
 
 
-def runtime_config(config: Any) -> dict[str, Any]:
-    """The configuration inside the pods: local execution, stores on the mounted volume."""
+def runtime_config(config: Any, has_secrets: bool = False) -> dict[str, Any]:
+    """The configuration inside the pods: local execution, stores on the mounted volume, secrets as files."""
     catalog: dict[str, Any] = {"type": "file-system", "config": {"catalog_location": CATALOG_DIR}}
     if config is not None:
         section = config["catalog"]
@@ -231,7 +233,8 @@ def runtime_config(config: Any) -> dict[str, Any]:
         "job-executor": {"type": "local", "config": {}},
         "run-log-store": {"type": "file-system", "config": {"log_folder": RUN_LOG_DIR}},
         "catalog": catalog,
-        "secrets": {"type": "env-secrets", "config": {}},
+        "secrets": ({"type": "secret-files", "config": {"location": SECRETS_DIR}} if has_secrets
+                    else {"type": "env-secrets", "config": {}}),
     }
 
 
@@ -241,9 +244,10 @@ def ir_identity(definition: Definition) -> tuple[str, str]:
     return text, sha256_hex(text)
 
 
-def ir_config_map(ir_text: str, ir_hash: str, config: Any, base_name: str, settings: PodSettings) -> dict[str, Any]:
+def ir_config_map(ir_text: str, ir_hash: str, config: Any, base_name: str, settings: PodSettings,
+                  has_secrets: bool = False) -> dict[str, Any]:
     """The IR and the pods' configuration, in a ConfigMap named after their content."""
-    config_text = json.dumps(runtime_config(config), sort_keys=True, indent=1) + "\n"
+    config_text = json.dumps(runtime_config(config, has_secrets), sort_keys=True, indent=1) + "\n"
     digest = sha256_hex(ir_text + "\0" + config_text)[:10]
     name = f"{base_name[:40].rstrip('-')}-ir-{digest}"
     return {
@@ -311,17 +315,20 @@ def volume_mounts(settings: PodSettings) -> list[dict[str, Any]]:
     return own + settings.volume_mounts
 
 
-def secret_env(names: list[str], settings: PodSettings, where: str) -> list[dict[str, Any]]:
-    """Secrets as references to one Kubernetes Secret: the manifest never holds a value."""
+def secret_volume(names: list[str], settings: PodSettings, where: str) -> tuple[dict[str, Any], dict[str, Any]] | None:
+    """The Secret's keys a pod needs as read-only files (volume, mount): the manifest never holds a value,
+    and no value sits in the container's environment. None when no secret is needed."""
     if not names:
-        return []
+        return None
     if not settings.secret_name:
         raise DefinitionError(
             f"{where} uses secrets {', '.join(sorted(names))}; name the Kubernetes Secret that holds them with "
             "'secret_from_k8s' in the executor's config."
         )
-    return [{"name": name, "valueFrom": {"secretKeyRef": {"name": settings.secret_name, "key": name}}}
-            for name in sorted(set(names))]
+    items = [{"key": name, "path": name} for name in sorted(set(names))]
+    volume = {"name": SECRETS_VOLUME, "secret": {"secretName": settings.secret_name, "items": items,
+                                                 "defaultMode": SECRET_FILE_MODE}}
+    return volume, {"name": SECRETS_VOLUME, "mountPath": SECRETS_DIR, "readOnly": True}
 
 
 def definition_secrets(definition: Definition) -> list[str]:
@@ -335,7 +342,8 @@ def definition_secrets(definition: Definition) -> list[str]:
     return sorted(found)
 
 
-def container(name: str, settings: PodSettings, args: list[str], extra_env: list[dict[str, Any]]) -> dict[str, Any]:
+def container(name: str, settings: PodSettings, args: list[str], extra_env: list[dict[str, Any]],
+              extra_mounts: list[dict[str, Any]] | None = None) -> dict[str, Any]:
     """The one container shape every pod of both targets runs.
 
     It works in a scratch directory (files tasks write, and catalog files they read, live
@@ -357,7 +365,7 @@ def container(name: str, settings: PodSettings, args: list[str], extra_env: list
         "env": [*own_env, *settings.env, *extra_env],
         "resources": settings.resources,
         "securityContext": settings.container_security(),
-        "volumeMounts": volume_mounts(settings),
+        "volumeMounts": volume_mounts(settings) + list(extra_mounts or []),
     }
     return result
 

@@ -31,6 +31,7 @@ STORE_TYPES: dict[str, dict[str, TypeSpec]] = {
     "secrets": {
         "env-secrets": TypeSpec({}),
         "dotenv": TypeSpec({"location": STR}),
+        "secret-files": TypeSpec({"location": STR}),
         "do-nothing": TypeSpec({}),
     },
     "pickler": {
@@ -43,7 +44,7 @@ def build_stores(config: Any) -> tuple[Any, Any, Any]:
     """The run-log store, catalog and secrets source a config asks for."""
     from runnable.stores.catalog import DoNothingCatalog, FileSystemCatalog
     from runnable.stores.run_log import FileSystemRunLogStore, MemoryRunLogStore
-    from runnable.stores.secrets import DoNothingSecrets, DotenvSecrets, EnvSecrets
+    from runnable.stores.secrets import DoNothingSecrets, DotenvSecrets, EnvSecrets, SecretFiles
 
     log_section = config.require_available("run-log-store")
     if log_section.type == "buffered":
@@ -61,6 +62,7 @@ def build_stores(config: Any) -> tuple[Any, Any, Any]:
     secrets = {
         "env-secrets": EnvSecrets,
         "dotenv": DotenvSecrets,
+        "secret-files": SecretFiles,
         "do-nothing": DoNothingSecrets,
     }[secrets_section.type](**secrets_section.config)
     return store, catalog, secrets

@@ -75,3 +75,26 @@ class DoNothingSecrets:
 
     def get(self, name: str) -> str:
         return ""
+
+
+class SecretFiles:
+    """Secrets as files named after them in one folder: a Kubernetes Secret mounted as a volume.
+
+    Pods read their secrets this way, so no secret value sits in a container's environment, where
+    every process of the pod (and anyone who can read its /proc) sees it.
+    """
+
+    def __init__(self, location: str = "/runnable/secrets") -> None:
+        self.location = os.fspath(location)
+
+    def get(self, name: str) -> str:
+        path = os.path.join(self.location, name)
+        try:
+            with open(path, encoding="utf-8") as handle:
+                return handle.read()
+        except FileNotFoundError:
+            raise SecretNotFoundError(f"Secret {name!r} is not mounted at {path}: add the key {name!r} to the "
+                                      "Kubernetes Secret named by 'secret_from_k8s'.") from None
+        except (IsADirectoryError, PermissionError, UnicodeDecodeError) as exc:
+            raise SecretNotFoundError(f"Secret {name!r} cannot be read from {path}: {exc}.") from None
+

@@ -124,8 +124,12 @@ def test_overrides_and_secrets_get_their_own_templates(project: Path) -> None:
     assert train["tolerations"] == [{"key": "gpu", "operator": "Exists"}]
     assert {"name": "CUDA", "value": "1"} in train["container"]["env"]
     report = templates[_tasks(workflow)["report"]["template"]]
-    assert {"name": "TOKEN", "valueFrom": {"secretKeyRef": {"name": "vault", "key": "TOKEN"}}} in \
-        report["container"]["env"]
+    assert report["volumes"] == [{"name": "runnable-secrets", "secret": {
+        "secretName": "vault", "items": [{"key": "TOKEN", "path": "TOKEN"}], "defaultMode": 0o440}}]
+    assert {"name": "runnable-secrets", "mountPath": "/runnable/secrets", "readOnly": True} in \
+        report["container"]["volumeMounts"]
+    assert not any("valueFrom" in e for e in report["container"]["env"])  # no secret in the environment
+    assert "volumes" not in train  # only the step that declares a secret mounts it
     assert report["container"]["image"] == "example/app:1"
 
 

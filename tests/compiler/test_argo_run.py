@@ -114,3 +114,25 @@ def test_resubmitting_with_the_same_run_id_resumes_the_run(project: Path, docker
     assert outcome["status"] == "SUCCESS" and outcome["steps"]["needs fix"] == "SUCCESS"
     assert not any(pod.template.startswith("step") and "flaky" in " ".join(pod.args) and pod.exit_code != 0
                    for pod in second.pods)  # the flaky step succeeded before: skipped, never failing again
+
+
+def test_each_step_pod_reads_only_its_own_secrets_from_files(project: Path, docker_image: str) -> None:
+    from runnable import Pipeline, ShellTask
+
+    pipeline = Pipeline(steps=[
+        ShellTask(name="with", command='test "$TOKEN" = t0k3n && echo "token is $TOKEN"', secrets=["TOKEN"]),
+        ShellTask(name="without", command='test -z "$TOKEN" && test ! -e /runnable/secrets/TOKEN'),
+    ])
+    config = parse_config({"pipeline-executor": {"type": "argo", "config": {
+        "pvc_for_runnable": "runnable", "secret_from_k8s": "vault", "defaults": {"image": docker_image}}}}, "argo.yaml")
+    config_map, workflow = render_manifests(pipeline.to_ir(), "argo", config)[0]
+    pvc = project / "pvc"
+    result = run_workflow(_with_project_mounted(workflow, project), host_volumes={"runnable": str(pvc)},
+                          config_maps={config_map["metadata"]["name"]: config_map["data"]},
+                          secrets={("vault", "TOKEN"): "t0k3n"}, parameters={"run_id": "secret"},
+                          workflow_name="wf-secret")
+    logs = "\n".join(f"--- {pod.node} ({pod.exit_code})\n{pod.logs[-800:]}" for pod in result.pods)
+    assert result.phase == "Succeeded", logs
+    assert all("TOKEN" not in pod.env for pod in result.pods)  # never in a container's environment
+    saved = (pvc / "catalog" / "secret" / "with.execution.log").read_text()
+    assert "token is" in saved and "t0k3n" not in saved

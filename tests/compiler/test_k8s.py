@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import os
 import re
 from pathlib import Path
@@ -110,9 +112,15 @@ def test_secrets_are_references_to_the_named_secret(project: Path) -> None:
     example = "examples/03-parameters/use_secrets.py"
     with pytest.raises(DefinitionError, match="secret_from_k8s"):
         _render(example, _config())
-    _, job = _render(example, _config({"secret_from_k8s": "vault"}))
-    secrets = [e for e in _container(job)["env"] if "secretKeyRef" in e.get("valueFrom", {})]
-    assert secrets == [{"name": "MY_SECRET", "valueFrom": {"secretKeyRef": {"name": "vault", "key": "MY_SECRET"}}}]
+    config_map, job = _render(example, _config({"secret_from_k8s": "vault"}))
+    assert not any("secretKeyRef" in e.get("valueFrom", {}) for e in _container(job)["env"])
+    volumes = {v["name"]: v for v in job["spec"]["template"]["spec"]["volumes"]}
+    assert volumes["runnable-secrets"]["secret"] == {"secretName": "vault", "defaultMode": 0o440,
+                                                     "items": [{"key": "MY_SECRET", "path": "MY_SECRET"}]}
+    assert {"name": "runnable-secrets", "mountPath": "/runnable/secrets", "readOnly": True} in \
+        _container(job)["volumeMounts"]
+    assert json.loads(config_map["data"]["config.json"])["secrets"] == {
+        "type": "secret-files", "config": {"location": "/runnable/secrets"}}
 
 
 @pytest.mark.parametrize(("change", "message"), [
@@ -152,7 +160,8 @@ def test_default_image_and_pvc_when_no_config(project: Path) -> None:
 
 
 def run_pod_container(pod_spec: dict[str, Any], volumes_on_host: dict[str, str], config_maps: dict[str, dict[str, str]],
-                      labels: dict[str, str], project: Path, image: str, tmp: Path) -> tuple[int, str]:
+                      labels: dict[str, str], project: Path, image: str, tmp: Path,
+                      secrets: dict[str, str] | None = None) -> tuple[int, str]:
     """Run a pod's first container with Docker as the kubelet would: its user, working directory,
     read-only root filesystem, dropped capabilities and no privilege escalation; volumes map to host
     folders, fieldRefs to ``labels``. The image's code is the project folder, mounted read-only."""
@@ -176,6 +185,12 @@ def run_pod_container(pod_spec: dict[str, Any], volumes_on_host: dict[str, str],
             source.mkdir(parents=True, exist_ok=True)
             for name, text in config_maps[volume["configMap"]["name"]].items():
                 (source / name).write_text(text)
+        elif "secret" in volume:  # the kubelet writes each item as a file, with the volume's mode
+            source = tmp / "secrets" / mount["name"]
+            source.mkdir(parents=True, exist_ok=True)
+            for item in volume["secret"]["items"]:
+                (source / item["path"]).write_text(secrets[item["key"]])
+                (source / item["path"]).chmod(0o444)  # the test's files are not the fsGroup's: readable by all
         elif "persistentVolumeClaim" in volume:
             source = Path(volumes_on_host[volume["persistentVolumeClaim"]["claimName"]]) / mount.get("subPath", "")
         else:
@@ -205,6 +220,23 @@ def run_pod_container(pod_spec: dict[str, Any], volumes_on_host: dict[str, str],
 def _expand(text: str, env: dict[str, str]) -> str:
     """Kubernetes' $(VAR) expansion in env values and args."""
     return re.sub(r"\$\(([A-Za-z_][A-Za-z0-9_]*)\)", lambda m: env.get(m.group(1), m.group(0)), text)
+
+
+def test_a_job_reads_its_secrets_from_files_and_masks_them(project: Path, docker_image: str, tmp_path: Path) -> None:
+    from runnable.stores.run_log import FileSystemRunLogStore
+
+    config_map, job = _render("examples/03-parameters/use_secrets.py", _config({
+        "secret_from_k8s": "vault", "jobSpec": {"template": {"spec": {"container": {"image": docker_image}}}}}))
+    pvc = tmp_path / "pvc"
+    labels = {"job-name": job["metadata"]["name"], "controller-uid": "5f0c6a4e-0000-4000-8000-000000000002"}
+    code, logs = run_pod_container(job["spec"]["template"]["spec"], {"claim": str(pvc)},
+                                   {config_map["metadata"]["name"]: config_map["data"]}, labels, project,
+                                   docker_image, tmp_path, secrets={"MY_SECRET": "pod-s3cr3t"})
+    assert code == 0, logs
+    run_id = f"{labels['job-name']}-{labels['controller-uid']}"
+    assert FileSystemRunLogStore(str(pvc / "run-logs")).get_run(run_id).status == "SUCCESS"
+    saved = (pvc / "catalog" / run_id / "shell secret.execution.log").read_text()
+    assert "shell sees" in saved and "pod-s3cr3t" not in saved and "pod-s3cr3t" not in logs
 
 
 @pytest.mark.parametrize(("example", "parameters"), [
