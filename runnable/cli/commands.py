@@ -45,6 +45,14 @@ def cli() -> None:
 # -- commands --------------------------------------------------------------------------
 
 
+def _progress_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    """--plain / --live / --no-progress: how a run shows its progress (default: live on a terminal)."""
+    return click.option("--plain", "progress", flag_value="plain", help="One line per step, no live area.")(
+        click.option("--live", "progress", flag_value="live", help="The live status area (needs rich).")(
+            click.option("--no-progress", "progress", flag_value="off", help="No progress display.")(
+                click.option("--progress", "progress", default="", hidden=True)(command))))
+
+
 @cli.command()
 @click.argument("target")
 @click.option("-c", "--config", "config_file", default="", help="Configuration file (YAML).")
@@ -53,14 +61,17 @@ def cli() -> None:
 @click.option("--tag", default="", help="Tag stored with the run.")
 @click.option("--log-level", default="WARNING", type=click.Choice(["DEBUG", "INFO", "WARNING", "ERROR"],
                                                                   case_sensitive=False))
+@_progress_options
 @_friendly
-def run(target: str, config_file: str, parameters_file: str, run_id: str, tag: str, log_level: str) -> None:
+def run(target: str, config_file: str, parameters_file: str, run_id: str, tag: str, log_level: str,
+        progress: str) -> None:
     """Run a job or pipeline: FILE.py, FILE.py:NAME, or a YAML pipeline FILE.yaml."""
     from runnable.cli.discovery import resolve
     from runnable.cli.launch import LaunchOptions, execute_definition
     from runnable.ir.errors import ExecutionFailedError
 
-    options = LaunchOptions(config_file, parameters_file, run_id, tag, log_level, source=_source(target))
+    options = LaunchOptions(config_file, parameters_file, run_id, tag, log_level, source=_source(target),
+                            progress=progress)
     try:
         obj, executed = resolve(target, options)
         if executed:
@@ -218,9 +229,10 @@ def _cluster_options(command: Callable[..., Any]) -> Callable[..., Any]:
 @_cluster_options
 @click.option("--wait", is_flag=True, help="Cluster runs: wait for the resubmitted run, streaming its logs.")
 @click.option("--timeout", default=3600.0, show_default=True, help="Seconds to wait with --wait.")
+@_progress_options
 @_friendly
 def retry(run_id: str, config_file: str, tag: str, log_level: str, namespace: str | None, context: str | None,
-          kubeconfig: str | None, wait: bool, timeout: float) -> None:
+          kubeconfig: str | None, wait: bool, timeout: float, progress: str) -> None:
     """Retry a failed run in place: steps that succeeded are skipped, the rest run again.
 
     A run that ran on a cluster (Argo, a Kubernetes Job) is submitted there again under its run id.
@@ -234,8 +246,10 @@ def retry(run_id: str, config_file: str, tag: str, log_level: str, namespace: st
     if code is not None:
         sys.exit(code)
     from runnable.cli.launch import retry_run
+    from runnable.cli.progress import showing_progress
 
-    run_log = retry_run(run_id, config, log_level=log_level, tag=tag)
+    with showing_progress(progress):
+        run_log = retry_run(run_id, config, log_level=log_level, tag=tag)
     sys.exit(0 if run_log.status == "SUCCESS" else 1)
 
 

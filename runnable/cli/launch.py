@@ -31,6 +31,7 @@ class LaunchOptions(Record):
     log_level: str = ""
     capture: bool = False
     source: str = ""
+    progress: str = ""  # live, plain, off; '' chooses by the terminal
     executed: list[RunLog] = factory(list)
 
 
@@ -69,12 +70,15 @@ def execute_definition(
         tag = options.tag or tag
         log_level = options.log_level or log_level
         source = options.source
+    from runnable.cli.progress import showing_progress
+
     definition = obj.to_ir()
     config = load_config(configuration_file or None)
-    run_log = run_definition(
-        definition, config, run_id=run_id, tag=tag, parameters_file=parameters_file, log_level=log_level,
-        source=source,
-    )
+    with showing_progress(options.progress if options is not None else ""):
+        run_log = run_definition(
+            definition, config, run_id=run_id, tag=tag, parameters_file=parameters_file, log_level=log_level,
+            source=source,
+        )
     if options is not None:
         options.executed.append(run_log)
     if run_log.status != "SUCCESS":

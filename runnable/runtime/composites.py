@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from runnable.ir.errors import RunnableError
 from runnable.ir.model import ConditionalNode, Graph, LoopNode, MapNode, Node, ParallelNode
+from runnable.runtime import events
 from runnable.runtime.parameters import Parameters
 from runnable.runtime.reduce import reduce_map_results
 from runnable.runtime.scope import Scope
@@ -29,6 +30,7 @@ def run_parallel(walker: "GraphWalker", node: ParallelNode, internal: str, scope
     """All branches run; their returns merge in branch order (a later branch wins a name)."""
     started = now()
     children = [(key, graph, scope.child()) for key, graph in node.branches.items()]
+    events.emit(events.FANNED_OUT, walker.ctx.run_id, internal, total=len(children))
     results = walker.run_branches(internal, children, node.fail_fast, node.max_parallel)
     merged: Parameters = {}
     for _, status, returned in results:
@@ -44,6 +46,7 @@ def run_map(walker: "GraphWalker", node: MapNode, internal: str, scope: Scope) -
     except CompositeError as exc:
         return _fail(walker, node, internal, started, str(exc))
     children = [(str(index), node.branch, _item_scope(node, scope, item)) for index, item in enumerate(items)]
+    events.emit(events.FANNED_OUT, walker.ctx.run_id, internal, total=len(children))
     results = walker.run_branches(internal, children, False, node.max_parallel)
     merged: Parameters = {}
     if all(status == SUCCESS for _, status, _ in results):

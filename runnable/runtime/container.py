@@ -92,6 +92,8 @@ class ContainerRunner:
         env = {str(k): str(v) for k, v in settings.get("environment", {}).items()}
         env.update({name: ctx.secrets.get(name) for name in task.secrets})  # values at run time only
         env.setdefault("HOME", "/tmp")
+        if os.environ.get("TRACEPARENT"):  # the step's span: the container's own spans continue the trace
+            env.setdefault("TRACEPARENT", os.environ["TRACEPARENT"])
         run_folder = os.path.join(ctx.store.root, ctx.run_id)  # type: ignore[attr-defined]
         command = contract.command(os.path.join(run_folder, "ir.json"), "--run-id", ctx.run_id, "--step", internal,
                                    config_file=self.container_config(run_folder))

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, Callable
 from runnable.ir.errors import ConfigError, RunnableError
 from runnable.ir.model import NODE_CLASSES, ConditionalNode, Definition, Graph, LoopNode, MapNode, ParallelNode
 from runnable.stores.build import build_stores
+from runnable.runtime import events, tracing
 from runnable.stores.records import RunLog, StepLog
 
 if TYPE_CHECKING:
@@ -159,7 +160,12 @@ def _execute(
     )
     status = FAIL
     try:
-        status = run_job(ctx) if definition.kind == "job" else run_pipeline(ctx)
+        with tracing.traced(definition.kind):
+            events.emit(events.RUN_STARTED, run_log.run_id, total=_task_count(definition), detail=definition.name)
+            try:
+                status = run_job(ctx) if definition.kind == "job" else run_pipeline(ctx)
+            finally:
+                events.emit(events.RUN_FINISHED, run_log.run_id, status=status)
     finally:
         run_log.status = status
         run_log.end_time = now()
@@ -177,6 +183,21 @@ def _execute(
         flush=True,
     )
     return result
+
+
+def _task_count(definition: Definition) -> int:
+    """Task steps in the definition, composites' branches counted once (items and iterations are not known)."""
+    from runnable.ir.model import TaskNode
+
+    if definition.job is not None:
+        return 1
+    graphs, count = [definition.graph], 0
+    while graphs:
+        graph = graphs.pop()
+        for node in graph.nodes.values() if graph is not None else ():
+            count += isinstance(node, TaskNode)
+            graphs.extend(node.graphs().values())
+    return count
 
 
 def _task_runner(config: Config, kind: str) -> Any:
@@ -287,7 +308,13 @@ def execute_step(
 
         walker.on_target = lambda node, internal, scope: decision(walker, node, internal, scope)
     try:
-        walker.run(graph, "", Scope(ctx.parameters), top=True)
+        with tracing.traced("step"):  # a span under the caller's (TRACEPARENT), when tracing is on
+            events.emit(events.STEP_STARTED, run_id, step, detail="decide" if decide else "step")
+            try:
+                walker.run(graph, "", Scope(ctx.parameters), top=True)
+            except TargetReached as reached:
+                events.emit(events.STEP_FINISHED, run_id, step, reached.status)
+                raise
     except TargetReached as reached:
         if decide:
             return 0, reached.status

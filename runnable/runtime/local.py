@@ -24,7 +24,7 @@ from runnable.ir.model import (
     TaskSpec,
 )
 from runnable.ir.names import JOB_STEP
-from runnable.runtime import composites
+from runnable.runtime import composites, events
 from runnable.runtime.context import RunContext
 from runnable.runtime.scope import Scope
 from runnable.runtime.step import record_instant, record_not_finished, record_simple_step, run_task_step
@@ -35,7 +35,10 @@ def run_job(ctx: RunContext) -> str:
     """Run the job's single task; the job's status is the task's."""
     task = ctx.definition.job
     assert task is not None
-    return run_one_task(ctx, TaskNode(name=JOB_STEP, task=task), JOB_STEP, task, Scope(ctx.parameters))
+    events.emit(events.STEP_STARTED, ctx.run_id, JOB_STEP, detail="task")
+    status = run_one_task(ctx, TaskNode(name=JOB_STEP, task=task), JOB_STEP, task, Scope(ctx.parameters))
+    events.emit(events.STEP_FINISHED, ctx.run_id, JOB_STEP, status)
+    return status
 
 
 def run_one_task(ctx: RunContext, node: Node, internal: str, task: TaskSpec, scope: Scope) -> str:
@@ -143,13 +146,17 @@ class GraphWalker:
         if previous is not None and previous.status == SUCCESS:
             scope.update(previous.attempts[-1].output_parameters if previous.attempts else {})
             self.ctx.say(f"  {internal}: succeeded before, skipped")
+            events.emit(events.STEP_SKIPPED, self.ctx.run_id, internal, SUCCESS)
             return SUCCESS
         if previous is not None and self.keep_failures:
             return FAIL
         if self.finish and not isinstance(node, StubNode):
             record_not_finished(self.ctx, node, internal)
             return FAIL
-        return self._handler(node)(node, internal, scope)
+        events.emit(events.STEP_STARTED, self.ctx.run_id, internal, detail=node.type)
+        status = self._handler(node)(node, internal, scope)
+        events.emit(events.STEP_FINISHED, self.ctx.run_id, internal, status)
+        return status
 
     def _handler(self, node: Node) -> Callable[[Node, str, Scope], str]:
         handler = _HANDLERS.get(type(node))

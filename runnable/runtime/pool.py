@@ -28,6 +28,7 @@ import sys
 from typing import TYPE_CHECKING, Any
 
 from runnable.ir.model import Graph
+from runnable.runtime import events
 from runnable.runtime.scope import Scope
 from runnable.stores.atomic import write_all
 from runnable.stores.records import FAIL, SUCCESS
@@ -56,6 +57,7 @@ def _sequential(walker: "GraphWalker", internal: str, children: list[tuple[str, 
     for key, graph, scope in children:
         status = walker.run(graph, f"{internal}.{key}.", scope)
         results.append((key, status, scope.returned))
+        events.emit(events.BRANCH_FINISHED, walker.ctx.run_id, internal, status, detail=key)
         if fail_fast and status != SUCCESS:
             break
     return results
@@ -78,7 +80,7 @@ def _forked(walker: "GraphWalker", internal: str, children: list[tuple[str, Grap
             os.close(result_write)
             pids[result_read] = pid
         os.close(task_read)
-        outcomes = _collect(children, pids, task_write, workers, fail_fast)
+        outcomes = _collect(children, pids, task_write, workers, fail_fast, walker.ctx.run_id, internal)
     except BaseException:
         _stop(pids)
         raise
@@ -99,7 +101,7 @@ def _forked(walker: "GraphWalker", internal: str, children: list[tuple[str, Grap
 
 
 def _collect(children: list[tuple[str, Graph, Scope]], pids: dict[int, int], task_write: int, workers: int,
-             fail_fast: bool) -> dict[int, tuple[str, Any]]:
+             fail_fast: bool, run_id: str = "", internal: str = "") -> dict[int, tuple[str, Any]]:
     """Hand out indices as workers free up and gather (status, returned) per index."""
     os.set_blocking(task_write, False)
     queue = [_INDEX.pack(i) for i in range(len(children))] + [_INDEX.pack(_STOP)] * workers
@@ -127,6 +129,7 @@ def _collect(children: list[tuple[str, Graph, Scope]], pids: dict[int, int], tas
                 buffers[fd] += chunk
                 for index, status, returned in _messages(buffers, fd):
                     outcomes[index] = (status, returned)
+                    events.emit(events.BRANCH_FINISHED, run_id, internal, status, detail=children[index][0])
                     if fail_fast and status != SUCCESS:
                         _stop(pids)
                         return outcomes
@@ -162,6 +165,7 @@ def _worker(walker: "GraphWalker", internal: str, children: list[tuple[str, Grap
     code = 0
     try:
         signal.signal(signal.SIGINT, signal.SIG_DFL)  # the parent decides what an interrupt means
+        events.stop_watching_here()  # the parent's watchers report for its workers
         walker.in_worker = True
         while True:
             raw = os.read(task_read, _INDEX.size)

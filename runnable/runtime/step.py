@@ -17,6 +17,7 @@ from runnable.ir.model import FailNode, Node, TaskSpec
 from runnable.runtime.capture import Masker
 from runnable.runtime.context import DEBUG, RunContext
 from runnable.runtime.parameters import Parameters, to_json_value
+from runnable.runtime import events
 from runnable.runtime.scope import Scope
 from runnable.runtime.tasks import TaskEnv, runner_for
 from runnable.stores.records import FAIL, PROCESSING, SUCCESS, Attempt, StepLog, now
@@ -39,7 +40,9 @@ def run_task_step(ctx: RunContext, name: str, internal_name: str, task: TaskSpec
     for number in range(first, first + attempts):
         if number > first and task.backoff_seconds:
             time.sleep(task.backoff_seconds * task.backoff_factor ** (number - first - 1))
+        events.emit(events.ATTEMPT_STARTED, ctx.run_id, internal_name, attempt=number)
         attempt, outputs, entries = _attempt(ctx, name, internal_name, task, number, scope)
+        events.emit(events.ATTEMPT_FINISHED, ctx.run_id, internal_name, attempt.status, attempt=number)
         step.attempts.append(attempt)
         step.catalog.extend(entries)
         if attempt.status == SUCCESS:
