@@ -30,7 +30,13 @@ def enabled() -> bool:
         return False
     if os.environ.get("OTEL_TRACES_EXPORTER", "").lower() == "none":
         return False
-    return "opentelemetry.trace" in sys.modules or any(os.environ.get(name) for name in _EXPORTER_VARIABLES)
+    if any(os.environ.get(name) for name in _EXPORTER_VARIABLES):
+        return True
+    if "opentelemetry.trace" not in sys.modules:  # nobody in this process uses OpenTelemetry
+        return False
+    from opentelemetry import trace
+
+    return hasattr(trace.get_tracer_provider(), "add_span_processor")  # the application configured an SDK
 
 
 @contextlib.contextmanager
