@@ -196,6 +196,23 @@ def show(run_id: str, config_file: str, as_json: bool) -> None:
             click.echo(f"  {name} = {json.dumps(spec['value'])}  [{spec['kind']}]")
 
 
+@cli.command()
+@click.argument("run_id_or_path")
+@click.option("-o", "--output", default="", help="HTML file to write (default: RUN_ID.timeline.html).")
+@click.option("--console/--no-console", default=True, show_default=True, help="Print the run's step tree.")
+@click.option("--open/--no-open", "open_page", default=None,
+              help="Open the page in a browser (default: only when there is a display).")
+@click.option("-c", "--config", "config_file", default="", help="Configuration file (YAML).")
+@_friendly
+def timeline(run_id_or_path: str, output: str, console: bool, open_page: bool | None, config_file: str) -> None:
+    """A run's steps as a console tree and a self-contained HTML timeline (a run id, a run's folder or its JSON)."""
+    from runnable.config import load_config
+    from runnable.views.timeline import timeline as write_timeline
+
+    path = write_timeline(run_id_or_path, load_config(config_file or None), output, console, open_page, click.echo)
+    click.echo(f"wrote {path}", err=True)
+
+
 def _cluster_options(command: Callable[..., Any]) -> Callable[..., Any]:
     """Where to look for runs that ran on a cluster (the same options as ``apply``)."""
     for option in reversed([
