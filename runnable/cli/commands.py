@@ -89,14 +89,16 @@ def run(target: str, config_file: str, parameters_file: str, run_id: str, tag: s
 @click.option("--image", default="", help="Container image (compose, k8s, argo).")
 @click.option("--kind", default="", help="Argo kind: Workflow, WorkflowTemplate or CronWorkflow (default: from config).")
 @click.option("--check", is_flag=True, help="Write nothing; exit 1 with a diff when the -o folder is not up to date.")
+@click.option("--graph", is_flag=True, help="Add the pipeline's Mermaid graph to the -o folder's README.md.")
 @_friendly
 def compile_(target: str, target_name: str, output: str, fmt: str, config_file: str, image: str, kind: str,
-             check: bool) -> None:
+             check: bool, graph: bool) -> None:
     """Compile a job or pipeline without running it."""
     from runnable.cli.compiling import compile_target
 
     code = compile_target(target, target_name, output, fmt, config_file, image, kind, check,
-                          out=lambda text: click.echo(text, nl=False), err=lambda text: click.echo(text, err=True))
+                          out=lambda text: click.echo(text, nl=False), err=lambda text: click.echo(text, err=True),
+                          graph=graph)
     sys.exit(code)
 
 
@@ -211,6 +213,39 @@ def timeline(run_id_or_path: str, output: str, console: bool, open_page: bool | 
 
     path = write_timeline(run_id_or_path, load_config(config_file or None), output, console, open_page, click.echo)
     click.echo(f"wrote {path}", err=True)
+
+
+@cli.command()
+@click.argument("target")
+@click.option("--format", "fmt", default="tree", show_default=True,
+              type=click.Choice(["tree", "mermaid", "dot", "svg"]), help="Terminal tree, Mermaid, DOT or SVG.")
+@click.option("--layout", default="auto", show_default=True, type=click.Choice(["auto", "graphviz", "builtin"]),
+              help="SVG only: graphviz's dot when installed (auto), or the built-in layered layout.")
+@click.option("-o", "--output", default="", help="File to write (default: standard output).")
+@_friendly
+def graph(target: str, fmt: str, layout: str, output: str) -> None:
+    """A definition's structure without running it: FILE.py, FILE.py:NAME or a YAML pipeline.
+
+    Composites (Parallel, Map, Conditional, Loop) are drawn as clusters holding their branches.
+    """
+    import os
+
+    from runnable.cli.discovery import load_definition, split_target
+    from runnable.views.graph import named, render
+
+    if output and os.path.isdir(output):
+        raise RunnableError(f"--output {output!r} is a folder; give a file name.")
+    stem = os.path.splitext(os.path.basename(split_target(target)[0]))[0]
+    text, note = render(named(load_definition(target).to_ir(), stem), fmt, layout)
+    if output:
+        from runnable.cli.compiling import write_files
+
+        write_files(os.path.dirname(output) or ".", {os.path.basename(output): text})
+        click.echo(f"wrote {output}" + (f" ({note})" if note else ""), err=True)
+    else:
+        click.echo(text, nl=False)
+        if note:
+            click.echo(note, err=True)
 
 
 def _cluster_options(command: Callable[..., Any]) -> Callable[..., Any]:
