@@ -18,7 +18,7 @@ def chromium() -> str:
     found = shutil.which("chromium") or shutil.which("chromium-browser")
     if not found:
         if os.environ.get("CI"):
-            pytest.fail("the page tests need Chromium in CI (.ci/chromium.sh installs it)")
+            pytest.fail("the page tests need Chromium in CI (.ci/page-tools.sh installs it)")
         pytest.skip("no chromium on PATH")
     return found
 
