@@ -145,21 +145,25 @@ def validate(path: str) -> None:
 
 @cli.command()
 @click.option("-c", "--config", "config_file", default="", help="Configuration file (YAML).")
+@click.option("--status", "statuses", multiple=True, help="Only runs with this status (SUCCESS, FAIL, PROCESSING, "
+                                                          "CREATED or RUNNING); repeat for several.")
+@click.option("--tag", default="", help="Only runs with this tag.")
+@click.option("--since", default="", help="Only runs started since an age (30m, 12h, 7d, 2w) or a UTC date/time.")
+@click.option("--limit", default=0, type=int, help="Only the most recent N runs (0: all).")
+@click.option("--json", "as_json", is_flag=True, help="Print the runs as JSON.")
 @_friendly
-def runs(config_file: str) -> None:
-    """List the runs in the run-log store, oldest first."""
+def runs(config_file: str, statuses: tuple[str, ...], tag: str, since: str, limit: int, as_json: bool) -> None:
+    """List the runs in the run-log store, oldest first, with their durations."""
     from runnable.config import load_config
     from runnable.stores.build import open_store
+    from runnable.views.run_table import print_runs, select_runs
 
-    store = open_store(load_config(config_file or None))
-    rows = [(r.run_id, r.kind, r.status, r.start_time[:19].replace("T", " "), r.tag, r.name) for r in store.list_runs()]
-    if not rows:
+    every = open_store(load_config(config_file or None)).list_runs()
+    chosen = select_runs(every, statuses, tag, since, limit)
+    if not every and not as_json:
         click.echo("No runs yet.")
         return
-    header = ("RUN ID", "KIND", "STATUS", "STARTED (UTC)", "TAG", "NAME")
-    widths = [max(len(str(row[i])) for row in rows + [header]) for i in range(len(header))]
-    for row in [header] + rows:
-        click.echo("  ".join(str(v).ljust(w) for v, w in zip(row, widths)).rstrip())
+    print_runs(chosen, as_json, click.echo)
 
 
 @cli.command()
@@ -168,7 +172,7 @@ def runs(config_file: str) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print the whole run log as JSON.")
 @_friendly
 def show(run_id: str, config_file: str, as_json: bool) -> None:
-    """Show one run: status, steps, attempts and final parameters."""
+    """Show one run: status, steps with their durations, the slowest steps and final parameters."""
     from runnable.config import load_config
     from runnable.stores.build import open_store
 
@@ -176,26 +180,9 @@ def show(run_id: str, config_file: str, as_json: bool) -> None:
     if as_json:
         click.echo(json.dumps(run_log.to_dict(), indent=2, ensure_ascii=False))
         return
-    click.echo(f"run {run_log.run_id}  {run_log.kind} {run_log.name}".rstrip())
-    click.echo(f"status   {run_log.status}")
-    click.echo(f"started  {run_log.start_time}")
-    click.echo(f"ended    {run_log.end_time}")
-    if run_log.tag:
-        click.echo(f"tag      {run_log.tag}")
-    identity = run_log.code_identity
-    if identity:
-        click.echo(f"code     {identity.type} {identity.identifier}{' (dirty)' if identity.dirty else ''}")
-    click.echo("steps")
-    for step in run_log.steps.values():
-        attempts = len(step.attempts)
-        extra = f"  ({attempts} attempts)" if attempts > 1 else ""
-        click.echo(f"  {step.status:<8} {step.internal_name}{extra}")
-        if step.message:
-            click.echo(f"           {step.message.splitlines()[0]}")
-    if run_log.parameters:
-        click.echo("parameters")
-        for name, spec in run_log.parameters.items():
-            click.echo(f"  {name} = {json.dumps(spec['value'])}  [{spec['kind']}]")
+    from runnable.views.run_table import show_lines
+
+    click.echo("\n".join(show_lines(run_log)))
 
 
 @cli.command()
