@@ -41,7 +41,7 @@ def human(value: float | None) -> str:
     """A duration people read at a glance: 850ms, 12.3s, 4m05s, 2h03m."""
     if value is None:
         return "-"
-    if value < 0.01:
+    if value < 0.00995:
         return f"{value * 1000:.1f}ms"
     if value < 1:
         return f"{value * 1000:.0f}ms"
