@@ -589,7 +589,7 @@ def check_ir(definition: Definition) -> None:
 
 _COMPOSE_NAME = re.compile(r"[_A-Za-z][_A-Za-z0-9]*")
 # The renderer's own variables, resolved by compose at apply time.
-COMPOSE_OWN = {"RUNNABLE_UID:-0", "RUNNABLE_GID:-0", "RUNNABLE_RUN_ID:?set RUNNABLE_RUN_ID",
+COMPOSE_OWN = {"RUNNABLE_UID:-0", "RUNNABLE_GID:-0", "RUNNABLE_RUN_ID:-",
                "RUNNABLE_PARAMETERS_FILE:-"}
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 from typing import Any, Callable
 
-from runnable.compiler.compose import COMPOSE_FILE, IR_FILE
+from runnable.compiler.compose import COMPOSE_FILE, IR_FILE, RUN_ID_VOLUME
 from runnable.ir.errors import RunnableError
 
 
@@ -40,7 +40,8 @@ def apply(folder: str, run_id: str = "", parameters_file: str = "", say: Any = p
     env = dict(os.environ, RUNNABLE_RUN_ID=run_id, RUNNABLE_UID=str(os.getuid()), RUNNABLE_GID=str(os.getgid()))
     if parameters_file:
         env["RUNNABLE_PARAMETERS_FILE"] = parameters_file
-    base = ["docker", "compose", "-f", compose_file, "-p", f"runnable-{run_id}".lower()[:60]]
+    project = f"runnable-{run_id}".lower()[:60]
+    base = ["docker", "compose", "-f", compose_file, "-p", project]
     checked = subprocess.run([*base, "config", "-q"], env=env, capture_output=True, text=True)
     if checked.returncode != 0:
         raise RunnableError(f"{compose_file} is not a valid compose file:\n{checked.stderr.strip()}")
@@ -49,6 +50,8 @@ def apply(folder: str, run_id: str = "", parameters_file: str = "", say: Any = p
         up = subprocess.run([*base, "up", "--abort-on-container-failure", "--no-color", "--quiet-pull"], env=env)
     finally:
         subprocess.run([*base, "down", "--remove-orphans", "--timeout", "5"], env=env, capture_output=True)
+        # the run id is given here, so the run-id volume stayed empty; the store's volumes are kept
+        subprocess.run(["docker", "volume", "rm", "-f", f"{project}_{RUN_ID_VOLUME}"], capture_output=True)
     return finish_if_needed(folder, run_id, up.returncode)
 
 

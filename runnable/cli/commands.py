@@ -100,14 +100,16 @@ def run(target: str, config_file: str, parameters_file: str, run_id: str, tag: s
 @click.option("--image", default="", help="Container image (compose, k8s, argo).")
 @click.option("--kind", default="", help="Argo kind: Workflow, WorkflowTemplate or CronWorkflow (default: from config).")
 @click.option("--check", is_flag=True, help="Write nothing; exit 1 with a diff when the -o folder is not up to date.")
+@click.option("--graph", is_flag=True, help="Add the pipeline's Mermaid graph to the -o folder's README.md.")
 @_friendly
 def compile_(target: str, target_name: str, output: str, fmt: str, config_file: str, image: str, kind: str,
-             check: bool) -> None:
+             check: bool, graph: bool) -> None:
     """Compile a job or pipeline without running it."""
     from runnable.cli.compiling import compile_target
 
     code = compile_target(target, target_name, output, fmt, config_file, image, kind, check,
-                          out=lambda text: click.echo(text, nl=False), err=lambda text: click.echo(text, err=True))
+                          out=lambda text: click.echo(text, nl=False), err=lambda text: click.echo(text, err=True),
+                          graph=graph)
     sys.exit(code)
 
 
@@ -154,21 +156,25 @@ def validate(path: str) -> None:
 
 @cli.command()
 @click.option("-c", "--config", "config_file", default="", help="Configuration file (YAML).")
+@click.option("--status", "statuses", multiple=True, help="Only runs with this status (SUCCESS, FAIL, PROCESSING, "
+                                                          "CREATED or RUNNING); repeat for several.")
+@click.option("--tag", default="", help="Only runs with this tag.")
+@click.option("--since", default="", help="Only runs started since an age (30m, 12h, 7d, 2w) or a UTC date/time.")
+@click.option("--limit", default=0, type=int, help="Only the most recent N runs (0: all).")
+@click.option("--json", "as_json", is_flag=True, help="Print the runs as JSON.")
 @_friendly
-def runs(config_file: str) -> None:
-    """List the runs in the run-log store, oldest first."""
+def runs(config_file: str, statuses: tuple[str, ...], tag: str, since: str, limit: int, as_json: bool) -> None:
+    """List the runs in the run-log store, oldest first, with their durations."""
     from runnable.config import load_config
     from runnable.stores.build import open_store
+    from runnable.views.run_table import print_runs, select_runs
 
-    store = open_store(load_config(config_file or None))
-    rows = [(r.run_id, r.kind, r.status, r.start_time[:19].replace("T", " "), r.tag, r.name) for r in store.list_runs()]
-    if not rows:
+    every = open_store(load_config(config_file or None)).list_runs()
+    chosen = select_runs(every, statuses, tag, since, limit)
+    if not every and not as_json:
         click.echo("No runs yet.")
         return
-    header = ("RUN ID", "KIND", "STATUS", "STARTED (UTC)", "TAG", "NAME")
-    widths = [max(len(str(row[i])) for row in rows + [header]) for i in range(len(header))]
-    for row in [header] + rows:
-        click.echo("  ".join(str(v).ljust(w) for v, w in zip(row, widths)).rstrip())
+    print_runs(chosen, as_json, click.echo)
 
 
 @cli.command()
@@ -177,7 +183,7 @@ def runs(config_file: str) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print the whole run log as JSON.")
 @_friendly
 def show(run_id: str, config_file: str, as_json: bool) -> None:
-    """Show one run: status, steps, attempts and final parameters."""
+    """Show one run: status, steps with their durations, the slowest steps and final parameters."""
     from runnable.config import load_config
     from runnable.stores.build import open_store
 
@@ -185,26 +191,59 @@ def show(run_id: str, config_file: str, as_json: bool) -> None:
     if as_json:
         click.echo(json.dumps(run_log.to_dict(), indent=2, ensure_ascii=False))
         return
-    click.echo(f"run {run_log.run_id}  {run_log.kind} {run_log.name}".rstrip())
-    click.echo(f"status   {run_log.status}")
-    click.echo(f"started  {run_log.start_time}")
-    click.echo(f"ended    {run_log.end_time}")
-    if run_log.tag:
-        click.echo(f"tag      {run_log.tag}")
-    identity = run_log.code_identity
-    if identity:
-        click.echo(f"code     {identity.type} {identity.identifier}{' (dirty)' if identity.dirty else ''}")
-    click.echo("steps")
-    for step in run_log.steps.values():
-        attempts = len(step.attempts)
-        extra = f"  ({attempts} attempts)" if attempts > 1 else ""
-        click.echo(f"  {step.status:<8} {step.internal_name}{extra}")
-        if step.message:
-            click.echo(f"           {step.message.splitlines()[0]}")
-    if run_log.parameters:
-        click.echo("parameters")
-        for name, spec in run_log.parameters.items():
-            click.echo(f"  {name} = {json.dumps(spec['value'])}  [{spec['kind']}]")
+    from runnable.views.run_table import show_lines
+
+    click.echo("\n".join(show_lines(run_log)))
+
+
+@cli.command()
+@click.argument("run_id_or_path")
+@click.option("-o", "--output", default="", help="HTML file to write (default: RUN_ID.timeline.html).")
+@click.option("--console/--no-console", default=True, show_default=True, help="Print the run's step tree.")
+@click.option("--open/--no-open", "open_page", default=None,
+              help="Open the page in a browser (default: only when there is a display).")
+@click.option("-c", "--config", "config_file", default="", help="Configuration file (YAML).")
+@_friendly
+def timeline(run_id_or_path: str, output: str, console: bool, open_page: bool | None, config_file: str) -> None:
+    """A run's steps as a console tree and a self-contained HTML timeline (a run id, a run's folder or its JSON)."""
+    from runnable.config import load_config
+    from runnable.views.timeline import timeline as write_timeline
+
+    path = write_timeline(run_id_or_path, load_config(config_file or None), output, console, open_page, click.echo)
+    click.echo(f"wrote {path}", err=True)
+
+
+@cli.command()
+@click.argument("target")
+@click.option("--format", "fmt", default="tree", show_default=True,
+              type=click.Choice(["tree", "mermaid", "dot", "svg"]), help="Terminal tree, Mermaid, DOT or SVG.")
+@click.option("--layout", default="auto", show_default=True, type=click.Choice(["auto", "graphviz", "builtin"]),
+              help="SVG only: graphviz's dot when installed (auto), or the built-in layered layout.")
+@click.option("-o", "--output", default="", help="File to write (default: standard output).")
+@_friendly
+def graph(target: str, fmt: str, layout: str, output: str) -> None:
+    """A definition's structure without running it: FILE.py, FILE.py:NAME or a YAML pipeline.
+
+    Composites (Parallel, Map, Conditional, Loop) are drawn as clusters holding their branches.
+    """
+    import os
+
+    from runnable.cli.discovery import load_definition, split_target
+    from runnable.views.graph import named, render
+
+    if output and os.path.isdir(output):
+        raise RunnableError(f"--output {output!r} is a folder; give a file name.")
+    stem = os.path.splitext(os.path.basename(split_target(target)[0]))[0]
+    text, note = render(named(load_definition(target).to_ir(), stem), fmt, layout)
+    if output:
+        from runnable.cli.compiling import write_files
+
+        write_files(os.path.dirname(output) or ".", {os.path.basename(output): text})
+        click.echo(f"wrote {output}" + (f" ({note})" if note else ""), err=True)
+    else:
+        click.echo(text, nl=False)
+        if note:
+            click.echo(note, err=True)
 
 
 def _cluster_options(command: Callable[..., Any]) -> Callable[..., Any]:

@@ -24,7 +24,8 @@ def _err(text: str) -> None:
 
 
 def compile_target(target: str, target_name: str = "ir", output: str = "", fmt: str = "yaml", config_file: str = "",
-                   image: str = "", kind: str = "", check: bool = False, out: Say = _out, err: Say = _err) -> int:
+                   image: str = "", kind: str = "", check: bool = False, out: Say = _out, err: Say = _err,
+                   graph: bool = False) -> int:
     """Render ``target`` (FILE.py, FILE.py:NAME or a YAML pipeline) for one target; returns the exit code."""
     from runnable.cli.discovery import load_definition
     from runnable.compiler.base import RenderRequest, target as find_target
@@ -40,6 +41,9 @@ def compile_target(target: str, target_name: str = "ir", output: str = "", fmt: 
         raise DefinitionError(f"--kind chooses an Argo kind; the {target_name} target has none.")
     if chosen.output == "folder" and not output:
         raise DefinitionError(f"--target {target_name} writes several files: give a folder with -o DIR.")
+    if graph and (chosen.output == "text" or not output):
+        raise DefinitionError("--graph adds the pipeline's graph to the README.md of a rendered folder: use it with "
+                              "a folder target (compose, k8s, argo) and -o DIR.")
     definition = load_definition(target).to_ir()
     config = None
     if chosen.output != "text":
@@ -49,6 +53,8 @@ def compile_target(target: str, target_name: str = "ir", output: str = "", fmt: 
     request = RenderRequest(config=config, image=image, source=source_of(target) if chosen.output != "text" else "",
                             kind=kind, output=output, config_file=config_file, fmt=fmt)
     rendered = chosen.render(definition, request)
+    if graph:
+        _add_graph(rendered.files, definition, output, request.source)
     if chosen.output == "text":
         if output:
             write_files(os.path.dirname(output) or ".", {os.path.basename(output): rendered.text})
@@ -60,6 +66,19 @@ def compile_target(target: str, target_name: str = "ir", output: str = "", fmt: 
     write_files(output, rendered.files)
     err(f"wrote {', '.join(sorted(rendered.files))} to {output}")
     return 0
+
+
+def _add_graph(files: dict[str, str], definition: Any, output: str, source: str) -> None:
+    """README.md of the folder, with the Mermaid graph in its own section (the rest of the file is kept)."""
+    from runnable.views.graph import named, readme_with_graph
+
+    existing = os.path.join(output, "README.md")
+    current = ""
+    if os.path.isfile(existing):
+        with open(existing, encoding="utf-8") as handle:
+            current = handle.read()
+    stem = os.path.splitext(os.path.basename(source.partition(":")[0]))[0]
+    files["README.md"] = readme_with_graph(current, named(definition, stem), source)
 
 
 def _manifests(rendered: Any, output: str, check: bool, out: Say, err: Say) -> int:

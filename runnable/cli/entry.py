@@ -73,7 +73,7 @@ def execute_step(argv: list[str]) -> int:
     try:
         call = parse(argv)
         code, payload = run_one(
-            call.ir_file, call.chosen_run_id, load_config(call.config_file or None),
+            call.ir_file, _run_id(call), load_config(call.config_file or None),
             step=call.step, start=call.start, finish=call.finish, decide=call.decide, run_all=call.run_all,
             single_attempt=call.one_attempt, parameters_file=call.parameters_file, tag=call.tag,
             log_level=call.log_level,
@@ -91,3 +91,39 @@ def execute_step(argv: list[str]) -> int:
             write_decision(payload, call.decision_dir)
         print(json.dumps(payload, sort_keys=True))
     return SUCCEEDED if call.exit_zero else code
+
+
+def _run_id(call: "object") -> str:
+    """The run id given; else, with --run-id-file, the one --start chose and left in that file.
+
+    Plain ``docker compose up`` has no way to give every service one new value, so the start
+    service chooses the run id and writes it to a volume all services mount; each later service
+    starts after it (``service_completed_successfully``) and reads it there.
+    """
+    given = call.run_id or call.default_run_id  # type: ignore[attr-defined]
+    path = call.run_id_file  # type: ignore[attr-defined]
+    if given or not path:
+        return call.chosen_run_id  # type: ignore[attr-defined]
+    from runnable.ir.errors import RunnableError
+
+    if call.start:  # type: ignore[attr-defined]
+        from runnable.runtime.run_ids import new_run_id
+        from runnable.stores.atomic import write_atomic
+
+        run_id = new_run_id()
+        try:
+            write_atomic(path, run_id.encode())
+        except OSError as exc:
+            raise RunnableError(f"Cannot record the chosen run id in {path!r} ({exc.strerror}); set "
+                                "RUNNABLE_RUN_ID instead.") from None
+        print(f"runnable: run {run_id} (chosen here: RUNNABLE_RUN_ID was not set)", file=sys.stderr, flush=True)
+        return run_id
+    try:
+        with open(path, encoding="utf-8") as handle:
+            run_id = handle.read().strip()
+    except OSError:
+        run_id = ""
+    if not run_id:
+        raise RunnableError(f"No run id: --run-id is empty and the start step left none in {path!r}; "
+                            "set RUNNABLE_RUN_ID or start the run first.")
+    return run_id

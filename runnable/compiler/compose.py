@@ -35,6 +35,10 @@ IR_IN_CONTAINER = "/runnable/ir.json"
 PROJECT_IN_CONTAINER = PROJECT_DIR
 COMPOSE_FILE = "docker-compose.yaml"
 IR_FILE = "ir.json"
+#: A volume every service mounts: when no run id is given (plain ``docker compose up``), runnable-start
+#: chooses one and leaves it here for the other services.
+RUN_ID_VOLUME = "runnable-run"
+RUN_ID_FILE = "/runnable/run/run-id"
 
 
 class ServicePlan:
@@ -129,10 +133,12 @@ def render(definition: Definition, output_dir: str, config: Any = None, image: s
     header = (
         f"# Rendered by runnable from {one_line(source) or 'a definition'}; do not edit by hand.\n"
         f"# IR sha256:{content_hash(definition)}\n"
-        "# Run: RUNNABLE_RUN_ID=<new id> docker compose up --abort-on-container-failure\n"
+        "# Run: docker compose up --abort-on-container-failure   (a run id is chosen; RUNNABLE_RUN_ID=<id> picks one)\n"
         "#   or: runnable apply <this folder>\n"
     )
-    document = {"name": _project_name(definition, source), "services": services}
+    named_volumes = sorted({v["source"] for v in base["volumes"] if v["type"] == "volume"})
+    document = {"name": _project_name(definition, source), "services": services,
+                "volumes": {name: {} for name in named_volumes}}
     validate(document)
     return {COMPOSE_FILE: header + dump_yaml(document), IR_FILE: to_json(definition)}
 
@@ -151,6 +157,7 @@ def _project_name(definition: Definition, source: str) -> str:
 def _base_service(settings: dict[str, Any], project: str, config_file: str) -> dict[str, Any]:
     volumes: list[dict[str, Any]] = [
         {"type": "bind", "source": f"./{IR_FILE}", "target": IR_IN_CONTAINER, "read_only": True},
+        {"type": "volume", "source": RUN_ID_VOLUME, "target": os.path.dirname(RUN_ID_FILE)},
     ]
     if settings.get("mount_project", True):
         volumes.insert(0, {"type": "bind", "source": literal(project), "target": PROJECT_IN_CONTAINER})
@@ -168,7 +175,7 @@ def _base_service(settings: dict[str, Any], project: str, config_file: str) -> d
         "working_dir": PROJECT_IN_CONTAINER,
         "environment": environment,
         "volumes": volumes,
-        "command_prefix": command(IR_IN_CONTAINER, "--run-id", "${RUNNABLE_RUN_ID:?set RUNNABLE_RUN_ID}",
+        "command_prefix": command(IR_IN_CONTAINER, "--run-id", "${RUNNABLE_RUN_ID:-}", "--run-id-file", RUN_ID_FILE,
                                   config_file=literal(config_file)),
     }
     if settings.get("network"):

@@ -35,6 +35,8 @@ FLAGS = {
 OPTIONS = {
     ("--run-id",): ("run_id", "The run this step belongs to."),
     ("--default-run-id",): ("default_run_id", "Run id to use when --run-id is empty (the orchestrator's own)."),
+    ("--run-id-file",): ("run_id_file", "When --run-id is empty: --start chooses a run id and writes it here, "
+                                        "every other step reads it (compose run without runnable)."),
     ("--step",): ("step", "Internal name of the step to run (dotted inside composites)."),
     ("-c", "--config"): ("config_file", "Configuration file (YAML or JSON)."),
     ("-p", "--parameters"): ("parameters_file", "Initial parameters (with --start)."),
@@ -50,6 +52,7 @@ class StepCall(Record):
     ir_file: str
     run_id: str = ""
     default_run_id: str = ""
+    run_id_file: str = ""
     step: str = ""
     config_file: str = ""
     parameters_file: str = ""

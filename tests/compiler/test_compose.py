@@ -141,3 +141,27 @@ def test_max_parallel_chains_parallel_branches_and_runs_them_for_real(project: P
         running += change
         most = max(most, running)
     assert run_log.status == "SUCCESS" and most <= 2
+
+
+def test_plain_docker_compose_up_chooses_a_run_id(project: Path, docker_image: str) -> None:
+    """Users try `docker compose up` in the rendered folder first: it runs the pipeline under a new run id."""
+    assert cli(["compile", "examples/06-parallel/parallel.py", "--target", "compose", "-o", "deploy", "--image",
+                docker_image], project).returncode == 0
+    env = {k: v for k, v in os.environ.items() if not k.startswith("RUNNABLE_")}
+    name = f"plain-{os.getpid()}"
+    compose = ["docker", "compose", "-p", name]
+    try:
+        for _ in range(2):  # a second `up` is a second run, not a replay of the first
+            up = subprocess.run([*compose, "up", "--abort-on-container-failure", "--no-color"], cwd=project / "deploy",
+                                env=env, capture_output=True, text=True, timeout=600)
+            assert up.returncode == 0, up.stdout[-3000:] + up.stderr[-3000:]
+            assert "chosen here: RUNNABLE_RUN_ID was not set" in up.stdout + up.stderr
+    finally:
+        subprocess.run([*compose, "down", "--volumes", "--remove-orphans"], cwd=project / "deploy", env=env,
+                       capture_output=True)
+    run_ids = sorted(p.name for p in (project / ".run_log_store").iterdir())
+    assert len(run_ids) == 2
+    for run_id in run_ids:
+        run = read_run(project, run_id)
+        assert run.status == "SUCCESS"
+        assert {"total": 13, "product": 30, "echoed": 10}.items() <= run.parameter_values().items()
