@@ -97,6 +97,7 @@ class Watched:
     finished_pods: set[str] = field(default_factory=set)
     logs_denied: bool = False
     pods: Callable[[dict], bool] | None = None  # which pods' logs to show (all when None)
+    step_counts: tuple[int, int, int] = (0, 0, 0)  # steps done, running, failed: said when they change
 
 
 # ----------------------------------------------------------------------------------------------- entry point
@@ -403,10 +404,24 @@ def poll(api: Api, item: Watched, say: Callable[[str], None]) -> None:
     if phase != item.phase and not done:
         say(f"{target.ref}: {phase}")
     item.phase = phase
+    if target.kind == "Workflow":
+        _say_step_progress(item, obj, say)
     stream_logs(api, item, say, final=done)
     if done:
         item.outcome = phase == SUCCEEDED
         say(f"{target.ref} succeeded." if item.outcome else f"{target.ref} failed" + (f": {detail}" if detail else "."))
+
+
+def _say_step_progress(item: Watched, workflow: dict, say: Callable[[str], None]) -> None:
+    """One line whenever the workflow's steps done, running or failed change (from Argo's node status)."""
+    from runnable.apply.runs import ClusterRun, summarise
+
+    steps = summarise(ClusterRun("", item.target, workflow)).steps
+    counts = (sum(s.phase == SUCCEEDED for s in steps), sum(s.phase in ("Running", "Pending") for s in steps),
+              sum(s.phase in (FAILED, "Error") for s in steps))
+    if steps and counts != item.step_counts:
+        item.step_counts = counts
+        say(f"{item.target.ref}: {counts[0]} steps done, {counts[1]} running, {counts[2]} failed")
 
 
 def job_phase(job: dict) -> tuple[str, str]:

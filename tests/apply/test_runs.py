@@ -395,3 +395,26 @@ def test_apply_refuses_a_parameters_file_that_is_not_a_mapping(project: Path, st
     result = cli(["apply", str(out), "-p", "params.yaml"], project, _home(kubeconfig))
     assert result.returncode == 2 and "must be a mapping" in result.stderr
     assert standin.names("jobs", "team") == []
+
+
+def test_apply_wait_says_how_many_steps_are_done_as_they_change(project: Path, standin: KubeStandIn,
+                                                                 kubeconfig: str) -> None:
+    from runnable.apply.cluster import Api, Target, connect, wait_for
+
+    out = _render(project, ARGO, "argo")
+    assert cli(["apply", str(out), "--run-id", "nightly"], project, _home(kubeconfig)).returncode == 0
+    name = _workflow(standin)["metadata"]["name"]
+    key = ("argoproj.io", "workflows", "team", name)
+    standin.progress[key].update(phases=["Running", "Running", "Succeeded"], index=0)
+    standin.statuses[name] = {"nodes": {"n1": _node("n1", "hello python", "Succeeded", "2026-01-01T00:00:01Z"),
+                                        "n2": _node("n2", "hello shell", "Running", "2026-01-01T00:00:02Z")}}
+    said: list[str] = []
+    client, _ = connect(kubeconfig, None)
+    try:
+        code = wait_for(Api(client), [Target("Workflow", name, "team")], timeout=10, poll_seconds=0.01,
+                        say=said.append)
+    finally:
+        client.close()
+    assert code == 0
+    progress = [line for line in said if "steps done" in line]
+    assert progress == [f"Workflow/{name}: 1 steps done, 1 running, 0 failed"]  # said once, not per poll
