@@ -71,3 +71,22 @@ def docker_image() -> str:
         build_image(EXAMPLES_IMAGE, BASE_IMAGE, ["notebook"], [str(REPO / "examples" / "requirements.txt")], False,
                     say=lambda text: None)
     return EXAMPLES_IMAGE
+
+
+@pytest.fixture(scope="session")
+def s3_server(tmp_path_factory):
+    """A real S3 API server (moto) on 127.0.0.1 for the whole session."""
+    from tests.s3_server import S3Server
+
+    server = S3Server(tmp_path_factory.mktemp("s3") / "access.log")
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def s3_env(s3_server, monkeypatch: pytest.MonkeyPatch):
+    """The server's credentials in this process's environment, and no instance-metadata look-ups."""
+    for key, value in s3_server.env().items():
+        monkeypatch.setenv(key, value)
+    monkeypatch.delenv("AWS_PROFILE", raising=False)
+    return s3_server

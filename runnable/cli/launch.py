@@ -10,6 +10,7 @@ never run twice). Executors that hand the run to a cluster are rendered and subm
 
 from __future__ import annotations
 
+import os
 import sys
 from contextvars import ContextVar
 from typing import Any
@@ -125,8 +126,15 @@ def _submit(definition: Definition, config: Config, executor_type: str, run_id: 
 
 
 def refuse_changed_definition(run_log: RunLog) -> None:
-    from runnable.cli.discovery import load_definition
+    """Refuse a run whose definition file here compiles to another IR.
 
+    On a machine without that file (another working directory sharing only the object
+    stores' configuration) there is nothing to compare: the stored IR runs as it was.
+    """
+    from runnable.cli.discovery import load_definition, split_target
+
+    if not os.path.isfile(split_target(run_log.source)[0]):
+        return
     try:
         current = load_definition(run_log.source).to_ir()
     except RunnableError as exc:
