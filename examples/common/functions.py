@@ -177,3 +177,15 @@ def fails_unless_fixed() -> str:
     if not Path("fixed").exists() and not (project / "fixed").exists():
         raise RuntimeError("not fixed yet: create the file 'fixed' and run 'runnable retry RUN_ID'")
     return "fixed"
+
+
+def bump(integer: int) -> int:
+    """Adds one to 'integer': a retry must start from the run's own value, not a new one."""
+    return integer + 1
+
+
+def check_after_fix(integer: int, stringer: str) -> str:
+    """Fails until the project has a file 'fixed'; then checks the parameters the run started with."""
+    if not Path("fixed").exists():
+        raise RuntimeError("not fixed yet: create the file 'fixed' and run the script again with RUNNABLE_RETRY_RUN_ID")
+    return f"{stringer} {integer}"
