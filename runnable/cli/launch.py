@@ -59,8 +59,14 @@ def execute_definition(
     tag: str = "",
     parameters_file: str = "",
     log_level: str = "WARNING",
+    stream: Any = None,
+    loop: Any = None,
 ) -> RunLog:
-    """Compile a DSL object and run it; raise :class:`ExecutionFailedError` if the run fails."""
+    """Compile a DSL object and run it; raise :class:`ExecutionFailedError` if the run fails.
+
+    ``stream`` (a thread-safe callable) receives the run's events as they happen, and async
+    tasks run on ``loop``, the caller's event loop (``AsyncPipeline.execute_streaming``).
+    """
     options = cli_options.get()
     if options is not None and options.capture:
         raise DefinitionCaptured(obj)
@@ -74,15 +80,21 @@ def execute_definition(
         source = options.source
     definition = obj.to_ir()
     config = load_config(configuration_file or None)
+    from runnable.runtime.events import RUN_FINISHED, Sink, streaming
+
+    sink = Sink(stream, loop) if stream is not None else None
     retry_id = os.environ.get(RETRY_RUN_ID_ENV, "")
-    if retry_id:
-        run_log = retry_from_environment(retry_id, definition, config, parameters_file=parameters_file, tag=tag,
-                                         log_level=log_level, from_cli=options is not None)
-    else:
-        run_log = run_definition(
-            definition, config, run_id=run_id, tag=tag, parameters_file=parameters_file, log_level=log_level,
-            source=source,
-        )
+    with streaming(sink):
+        if retry_id:
+            run_log = retry_from_environment(retry_id, definition, config, parameters_file=parameters_file, tag=tag,
+                                             log_level=log_level, from_cli=options is not None)
+        else:
+            run_log = run_definition(
+                definition, config, run_id=run_id, tag=tag, parameters_file=parameters_file, log_level=log_level,
+                source=source,
+            )
+    if sink is not None:
+        sink.put({"type": RUN_FINISHED, "run_id": run_log.run_id, "status": run_log.status})
     if options is not None:
         options.executed.append(run_log)
     if run_log.status != "SUCCESS":
