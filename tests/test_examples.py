@@ -108,7 +108,6 @@ EXPECTED: dict[str, dict[str, Any]] = {
     },
     "examples/12-async/async_streaming.py": {
         "params": {"word_count": 5, "shout": "HELLO FROM AN ASYNC TASK", "checked": True},
-        "logs": ["stream.execution.log"],
     },
     "examples/10-loop/loop.py": {
         "params": {"remaining": 0, "done": True, "last_iteration": 2},
