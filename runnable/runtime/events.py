@@ -10,7 +10,6 @@ as usual.
 from __future__ import annotations
 
 import os
-import threading
 from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Any, Callable, Iterator
@@ -39,7 +38,9 @@ class Sink:
         loop = self.loop
         if loop is None or not self.here() or not loop.is_running() or loop.is_closed():
             return None
-        if getattr(loop, "_thread_id", None) == threading.get_ident():
+        import _thread  # not threading: a run that is not streamed never needs it
+
+        if getattr(loop, "_thread_id", None) == _thread.get_ident():
             return None  # this thread runs the loop: it cannot also wait for it
         return loop
 
