@@ -151,6 +151,20 @@ def test_the_container_entrypoint_runs_async_tasks_whole(project: Path) -> None:
     assert '{"type": "word"' not in result.stdout  # nobody streams there: the items are not printed
 
 
+def test_in_a_container_per_task_async_tasks_complete_without_streaming(project: Path, docker_image: str) -> None:
+    """local-container: the pipeline's task events still come from here, the generator's items stay in its container."""
+    (project / "lc.yaml").write_text(
+        f"pipeline-executor:\n  type: local-container\n  config:\n    docker_image: {docker_image}\n")
+    result = python(STREAMING, project, RUNNABLE_PRM_stringer="hello", RUNNABLE_RUN_ID="lc1",
+                    RUNNABLE_CONFIGURATION_FILE="lc.yaml")
+    assert result.returncode == 0, result.stderr
+    events = [json.loads(line) for line in result.stdout.splitlines() if line.startswith("{")]
+    assert [e["type"] for e in events] == ["task_started", "task_completed"] * 3 + ["run_finished"]
+    assert events[-1]["status"] == "SUCCESS"
+    run = shown(project, "lc1")
+    assert run["parameters"]["shout"]["value"] == "HELLO FROM AN ASYNC TASK" and run["parameters"]["checked"]["value"]
+
+
 class _OpenGate:
     async def wait(self) -> None:
         return None
