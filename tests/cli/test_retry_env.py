@@ -99,3 +99,28 @@ def test_a_changed_pipeline_is_refused_and_nothing_runs(project: Path) -> None:
     assert len(result.stderr.splitlines()) == 1
     assert result.stderr.startswith("Error: The pipeline has changed since run 'old' started")
     assert store_snapshot(project) == before
+
+
+def test_a_job_is_retried_the_same_way(project: Path) -> None:
+    (project / "job.py").write_text(
+        "from runnable import PythonJob\n"
+        "from examples.common.functions import check_after_fix\n"
+        "PythonJob(function=check_after_fix, returns=['message']).execute()\n")
+    assert python("job.py", project, RUNNABLE_RUN_ID="j1", RUNNABLE_PRM_integer="7",
+                  RUNNABLE_PRM_stringer="job").returncode == 1
+    (project / "fixed").write_text("")
+    retried = python("job.py", project, RUNNABLE_RETRY_RUN_ID="j1")
+    assert retried.returncode == 0, retried.stderr
+    run = shown(project, "j1")
+    assert run["status"] == "SUCCESS" and run["parameters"]["message"]["value"] == "job 7"
+    assert [a["status"] for a in run["steps"]["job"]["attempts"]] == ["FAIL", "SUCCESS"]
+
+
+def test_cluster_executors_are_pointed_at_runnable_retry(project: Path) -> None:
+    result = python(SCRIPT, project, RUNNABLE_RETRY_RUN_ID="r1",
+                    RUNNABLE_CONFIGURATION_FILE="examples/configs/argo-config.yaml")
+    assert result.returncode == 2
+    assert result.stderr.splitlines() == [
+        "Error: RUNNABLE_RETRY_RUN_ID retries runs that ran on this machine; the 'argo' executor runs on a "
+        "cluster: use 'runnable retry r1' there."]
+    assert not (project / ".run_log_store").exists()
