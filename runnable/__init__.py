@@ -22,6 +22,8 @@ _PUBLIC = {
     "metric": "runnable.dsl.returns",
     "pickled": "runnable.dsl.returns",
     "Pipeline": "runnable.dsl.pipeline",
+    "AsyncPipeline": "runnable.dsl.async_pipeline",
+    "AsyncPythonTask": "runnable.dsl.steps",
     "PythonTask": "runnable.dsl.steps",
     "ShellTask": "runnable.dsl.steps",
     "NotebookTask": "runnable.dsl.steps",

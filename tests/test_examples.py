@@ -99,6 +99,16 @@ EXPECTED: dict[str, dict[str, Any]] = {
         "exit": 1, "status": "FAIL", "params": {"attempts": 3},
         "step_status": {"flaky": "SUCCESS", "needs fix": "FAIL"}, "attempts": {"flaky": 3},
     },
+    "examples/09-retry/retry_by_env.py": {
+        "exit": 1, "status": "FAIL", "params": {"integer": 2}, "absent_params": ["message"],
+        "step_status": {"bump": "SUCCESS", "check": "FAIL"},
+    },
+    "examples/12-async/async_tasks.py": {
+        "params": {"greeting": "hello from an async task", "word_count": 5}, "steps": ["fetch", "count", "success"],
+    },
+    "examples/12-async/async_streaming.py": {
+        "params": {"word_count": 5, "shout": "HELLO FROM AN ASYNC TASK", "checked": True},
+    },
     "examples/10-loop/loop.py": {
         "params": {"remaining": 0, "done": True, "last_iteration": 2},
         "step_status": {"count down": "SUCCESS", "count down.2.show": "SUCCESS"}, "absent_steps": ["count down.3.tick"],

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
 import os
 from pathlib import Path
 from typing import Any
@@ -177,3 +178,43 @@ def fails_unless_fixed() -> str:
     if not Path("fixed").exists() and not (project / "fixed").exists():
         raise RuntimeError("not fixed yet: create the file 'fixed' and run 'runnable retry RUN_ID'")
     return "fixed"
+
+
+def bump(integer: int) -> int:
+    """Adds one to 'integer': a retry must start from the run's own value, not a new one."""
+    return integer + 1
+
+
+def check_after_fix(integer: int, stringer: str) -> str:
+    """Fails until the project has a file 'fixed'; then checks the parameters the run started with."""
+    if not Path("fixed").exists():
+        raise RuntimeError("not fixed yet: create the file 'fixed' and run the script again with RUNNABLE_RETRY_RUN_ID")
+    return f"{stringer} {integer}"
+
+
+async def fetch_greeting(stringer: str) -> str:
+    """An async function: awaited by an AsyncPythonTask (here a pretend network call)."""
+    await asyncio.sleep(0.01)
+    return f"{stringer} from an async task"
+
+
+async def count_words(greeting: str) -> int:
+    await asyncio.sleep(0)
+    return len(greeting.split())
+
+
+async def stream_words(greeting: str):
+    """An async generator: each word streams out as soon as it is ready.
+
+    The event of type 'done' carries the returns (word_count, shout), in that order.
+    """
+    words = greeting.split()
+    for word in words:
+        await asyncio.sleep(0)
+        yield {"type": "word", "text": word}
+    yield {"type": "done", "word_count": len(words), "shout": greeting.upper()}
+
+
+def check_stream(word_count: int, shout: str) -> bool:
+    assert word_count == 5 and shout == "HELLO FROM AN ASYNC TASK", (word_count, shout)
+    return True

@@ -64,6 +64,10 @@ def resolve(spec: str, options: LaunchOptions) -> tuple[Any, list[Any]]:
     token = cli_options.set(options)
     try:
         result = entry()
+        if _is_coroutine(result):  # async def main(): awaits AsyncPipeline.execute() or streams it
+            import asyncio
+
+            result = asyncio.run(result)
     except DefinitionCaptured as captured:
         return captured.obj, []
     finally:
@@ -76,6 +80,10 @@ def resolve(spec: str, options: LaunchOptions) -> tuple[Any, list[Any]]:
             "make it return the definition."
         )
     return result, []
+
+
+def _is_coroutine(value: Any) -> bool:
+    return type(value).__name__ == "coroutine" and hasattr(value, "send")
 
 
 def _load_user_module(path: str) -> Any:

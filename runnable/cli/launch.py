@@ -47,6 +47,8 @@ class DefinitionCaptured(BaseException):
         self.obj = obj
 
 
+RETRY_RUN_ID_ENV = "RUNNABLE_RETRY_RUN_ID"
+
 cli_options: ContextVar[LaunchOptions | None] = ContextVar("runnable_cli_options", default=None)
 
 
@@ -58,8 +60,14 @@ def execute_definition(
     tag: str = "",
     parameters_file: str = "",
     log_level: str = "WARNING",
+    stream: Any = None,
+    loop: Any = None,
 ) -> RunLog:
-    """Compile a DSL object and run it; raise :class:`ExecutionFailedError` if the run fails."""
+    """Compile a DSL object and run it; raise :class:`ExecutionFailedError` if the run fails.
+
+    ``stream`` (a thread-safe callable) receives the run's events as they happen, and async
+    tasks run on ``loop``, the caller's event loop (``AsyncPipeline.execute_streaming``).
+    """
     options = cli_options.get()
     if options is not None and options.capture:
         raise DefinitionCaptured(obj)
@@ -75,11 +83,21 @@ def execute_definition(
 
     definition = obj.to_ir()
     config = load_config(configuration_file or None)
-    with showing_progress(options.progress if options is not None else ""):
-        run_log = run_definition(
-            definition, config, run_id=run_id, tag=tag, parameters_file=parameters_file, log_level=log_level,
-            source=source,
-        )
+    from runnable.runtime.streaming import RUN_FINISHED, Sink, streaming
+
+    sink = Sink(stream, loop) if stream is not None else None
+    retry_id = os.environ.get(RETRY_RUN_ID_ENV, "")
+    with streaming(sink), showing_progress(options.progress if options is not None else ""):
+        if retry_id:
+            run_log = retry_from_environment(retry_id, definition, config, parameters_file=parameters_file, tag=tag,
+                                             log_level=log_level, from_cli=options is not None)
+        else:
+            run_log = run_definition(
+                definition, config, run_id=run_id, tag=tag, parameters_file=parameters_file, log_level=log_level,
+                source=source,
+            )
+    if sink is not None:
+        sink.put({"type": RUN_FINISHED, "run_id": run_log.run_id, "status": run_log.status})
     if options is not None:
         options.executed.append(run_log)
     if run_log.status != "SUCCESS":
@@ -125,6 +143,58 @@ def _submit(definition: Definition, config: Config, executor_type: str, run_id: 
                   end_time="" if code is None else now(), executor=executor_type, source=source, tag=tag)
 
 
+def retry_from_environment(run_id: str, definition: Definition, config: Config, *, parameters_file: str = "",
+                           tag: str = "", log_level: str = "WARNING", from_cli: bool = False) -> RunLog:
+    """``RUNNABLE_RETRY_RUN_ID=ID python script.py``: the script retries run ID in place, as ``runnable retry`` does.
+
+    The run keeps its own parameters (new ones are ignored, with a notice). A run that does not
+    exist, that succeeded, or whose pipeline differs from the script's is refused before anything
+    is run or written: from a plain ``python script.py`` that is one line and exit 2, as the
+    command line does it.
+    """
+    from runnable.compiler.base import target_for_executor
+    from runnable.runtime import lifecycle
+
+    try:
+        executor = config.require_executor(definition.kind)
+        if target_for_executor(executor.type).submits:
+            raise RunnableError(
+                f"{RETRY_RUN_ID_ENV} retries runs that ran on this machine; the {executor.type!r} executor runs on a "
+                f"cluster: use 'runnable retry {run_id}' there."
+            )
+        ignored = _ignored_parameters(parameters_file)
+        if ignored:
+            print(f"runnable: retrying run {run_id} with its original parameters; ignored: {', '.join(ignored)}.",
+                  file=sys.stderr, flush=True)
+        return lifecycle.retry_run(run_id, config, log_level=log_level, tag=tag,
+                                   check_source=lambda run_log: refuse_other_definition(run_log, definition))
+    except RunnableError as exc:
+        if from_cli or isinstance(exc, ExecutionFailedError):
+            raise
+        print(f"Error: {exc}", file=sys.stderr, flush=True)
+        raise SystemExit(exc.exit_code) from None
+
+
+def _ignored_parameters(parameters_file: str) -> list[str]:
+    """What would have set a new run's parameters: a retry keeps the run's own instead."""
+    from runnable.runtime.parameters import PARAMETER_ENV_PREFIX, PARAMETERS_FILE_ENV
+
+    ignored = [f"parameters file {path!r}" for path in dict.fromkeys(
+        filter(None, [parameters_file, os.environ.get(PARAMETERS_FILE_ENV, "")]))]
+    ignored += sorted(key for key in os.environ if key.startswith(PARAMETER_ENV_PREFIX))
+    return ignored
+
+
+def refuse_other_definition(run_log: RunLog, definition: Definition) -> None:
+    """Refuse to retry a run with a pipeline that is not the one it started with."""
+    if run_log.ir_hash not in _readable_hashes(definition):
+        raise RunnableError(
+            f"The pipeline has changed since run {run_log.run_id!r} started (its IR hash differs), so the run "
+            "cannot be retried in place. Start a new run (unset " + RETRY_RUN_ID_ENV + "), or restore the "
+            "pipeline as it was."
+        )
+
+
 def refuse_changed_definition(run_log: RunLog) -> None:
     """Refuse a run whose definition file here compiles to another IR.
 
@@ -133,7 +203,7 @@ def refuse_changed_definition(run_log: RunLog) -> None:
     """
     from runnable.cli.discovery import load_definition, split_target
 
-    if not os.path.isfile(split_target(run_log.source)[0]):
+    if not run_log.source or not os.path.isfile(split_target(run_log.source)[0]):
         return
     try:
         current = load_definition(run_log.source).to_ir()

@@ -10,7 +10,7 @@ from typing import Any
 _MODULES = {
     "Conditional": "composites", "Loop": "composites", "Map": "composites", "Parallel": "composites",
     "NotebookJob": "jobs", "PythonJob": "jobs", "ShellJob": "jobs",
-    "Pipeline": "pipeline",
+    "Pipeline": "pipeline", "AsyncPipeline": "async_pipeline", "AsyncPythonTask": "steps",
     "Catalog": "returns", "json": "returns", "metric": "returns", "pickled": "returns",
     "Fail": "steps", "NotebookTask": "steps", "PythonTask": "steps", "ShellTask": "steps", "Stub": "steps",
     "Success": "steps",

@@ -17,10 +17,11 @@ from runnable.dsl.returns import (
     to_return_specs,
 )
 from runnable.ir.errors import DefinitionError
-from runnable.ir.model import ReturnSpec, TaskSpec
+from runnable.ir.model import STREAM_END_TYPE, ReturnSpec, TaskSpec
 from runnable.ir.names import check_step_name
 
 if TYPE_CHECKING:
+    from runnable.dsl.async_pipeline import AsyncPipeline
     from runnable.dsl.pipeline import Pipeline
 
 
@@ -175,6 +176,40 @@ class PythonTask(BaseTask):
 
     def command(self) -> str:
         return self._ref
+
+
+class AsyncPythonTask(PythonTask):
+    """Awaits an ``async def``, or runs an async generator whose items stream out.
+
+    A generator hands its returns over in the event whose ``type`` is ``stream_end_type``:
+    ``yield {"type": "done", "answer": 42}`` returns ``answer``.
+    """
+
+    task_kind = "async-python"
+
+    def __init__(self, *, function: Callable[..., Any], name: str, stream_end_type: str = STREAM_END_TYPE,
+                 **kwargs: Any) -> None:
+        import inspect
+
+        if not (inspect.iscoroutinefunction(function) or inspect.isasyncgenfunction(function)):
+            raise DefinitionError(
+                f"Step {name!r}: AsyncPythonTask needs an 'async def' function or async generator, got "
+                f"{getattr(function, '__qualname__', function)!r}; use PythonTask for a plain function."
+            )
+        if not isinstance(stream_end_type, str) or not stream_end_type:
+            raise DefinitionError(f"Step {name!r}: stream_end_type must be a non-empty string.")
+        super().__init__(function=function, name=name, **kwargs)
+        self.stream_end_type = stream_end_type
+
+    def task_spec(self) -> TaskSpec:
+        spec = super().task_spec()
+        spec.stream_end_type = self.stream_end_type
+        return spec
+
+    def as_async_pipeline(self) -> "AsyncPipeline":
+        from runnable.dsl.async_pipeline import AsyncPipeline
+
+        return AsyncPipeline(steps=[self])
 
 
 class ShellTask(BaseTask):

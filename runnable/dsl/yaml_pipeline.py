@@ -19,6 +19,7 @@ from typing import Any
 
 from runnable.ir.errors import DefinitionError, closest
 from runnable.ir.model import (
+    STREAM_END_TYPE,
     NODE_CLASSES,
     CatalogSpec,
     Definition,
@@ -34,7 +35,7 @@ from runnable.ir.validate import validate_definition
 
 _COMMON = ("type", "next", "on_failure", "description")
 _TASK = ("command", "command_type", "returns", "catalog", "secrets", "overrides", "max_attempts",
-         "backoff_seconds", "backoff_factor", "optional_ploomber_args")
+         "backoff_seconds", "backoff_factor", "optional_ploomber_args", "stream_end_type")
 _KEYS: dict[str, tuple[str, ...]] = {
     "task": _COMMON + _TASK,
     "stub": _COMMON,
@@ -110,7 +111,7 @@ def _task(spec: dict[str, Any], where: str) -> TaskSpec:
     command = spec.get("command")
     if not isinstance(command, str) or not command.strip():
         raise DefinitionError(f"{where}: a task needs a 'command'.")
-    if kind == "python" and ":" not in command:
+    if kind in ("python", "async-python") and ":" not in command:
         if "." not in command:
             raise DefinitionError(f"{where}: python command {command!r} must be 'package.module.function'.")
         command = "{}:{}".format(*command.rsplit(".", 1))
@@ -136,4 +137,5 @@ def _task(spec: dict[str, Any], where: str) -> TaskSpec:
         max_attempts=int(spec.get("max_attempts", 1)),
         backoff_seconds=float(spec.get("backoff_seconds", 0.0)),
         backoff_factor=float(spec.get("backoff_factor", 2.0)),
+        stream_end_type=str(spec.get("stream_end_type", STREAM_END_TYPE)),
     )

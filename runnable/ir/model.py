@@ -16,7 +16,8 @@ IR_VERSION = 2  # 2: typed node classes (the serialised shape is v1's, so v1 doc
 READABLE_VERSIONS = (1, 2)
 
 RETURN_KINDS = ("json", "object", "metric")
-TASK_KINDS = ("python", "shell", "notebook")
+TASK_KINDS = ("python", "shell", "notebook", "async-python")
+STREAM_END_TYPE = "done"  # the streamed event of an async generator that carries its returns
 
 
 class ReturnSpec(Record):
@@ -72,6 +73,7 @@ class TaskSpec(Record):
     max_attempts: int = 1
     backoff_seconds: float = 0.0
     backoff_factor: float = 2.0
+    stream_end_type: str = STREAM_END_TYPE  # async-python generators: the event type holding the returns
 
     def to_dict(self) -> dict[str, Any]:
         data: dict[str, Any] = {"kind": self.kind, "command": self.command}
@@ -91,6 +93,8 @@ class TaskSpec(Record):
             data["backoff_seconds"] = self.backoff_seconds
         if self.backoff_factor != 2.0:
             data["backoff_factor"] = self.backoff_factor
+        if self.stream_end_type != STREAM_END_TYPE:
+            data["stream_end_type"] = self.stream_end_type
         return data
 
     @classmethod
@@ -107,6 +111,7 @@ class TaskSpec(Record):
             max_attempts=int(data.get("max_attempts", 1)),
             backoff_seconds=float(data.get("backoff_seconds", 0.0)),
             backoff_factor=float(data.get("backoff_factor", 2.0)),
+            stream_end_type=str(data.get("stream_end_type", STREAM_END_TYPE)),
         )
 
 
@@ -162,7 +167,7 @@ class Node(Record):
 
 
 class TaskNode(Node):
-    """Runs one task (python, shell or notebook)."""
+    """Runs one task (python, shell, notebook or async-python)."""
 
     task: TaskSpec = None  # type: ignore[assignment]  # required: checked by validation
     type = "task"

@@ -55,7 +55,10 @@ class RunContext(Record):
     def store_object(self, file_name: str, value: Any) -> None:
         import pickle
 
-        data = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
+        self.store_object_bytes(file_name, pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL))
+
+    def store_object_bytes(self, file_name: str, data: bytes) -> None:
+        """Keep an already pickled object (the catalog too when steps may run in other processes)."""
         if self.object_serialisation or self.parallel_workers:
             self.catalog.put_object_bytes(self.run_id, file_name, data)
         self.objects[file_name] = data

@@ -51,9 +51,10 @@ def retry_run(run_id: str, config: Config, *, log_level: str = "WARNING", tag: s
               check_source: Callable[[RunLog], None] | None = None) -> RunLog:
     """Run a failed run again in place: same id, same parameters, succeeded steps skipped.
 
-    The stored IR is what runs again. ``check_source`` (the CLI's) refuses a run whose
-    definition file no longer compiles to the same IR: a changed pipeline is not mixed
-    with the records of the old one.
+    The stored IR is what runs again. ``check_source`` refuses a run whose definition
+    no longer compiles to the same IR (the CLI's reads the run's file; a script retried
+    through ``RUNNABLE_RETRY_RUN_ID`` compares its own definition): a changed pipeline is
+    not mixed with the records of the old one. Everything is checked before anything is written.
     """
     from runnable.ir.serialize import loads
     from runnable.stores.records import SUCCESS
@@ -65,7 +66,7 @@ def retry_run(run_id: str, config: Config, *, log_level: str = "WARNING", tag: s
     if run_log.status == SUCCESS:
         raise RunnableError(f"Run {run_id!r} succeeded; there is nothing to retry.")
     definition = loads(store.get_ir(run_id), f"the stored IR of run {run_id!r}")
-    if run_log.source and check_source is not None:
+    if check_source is not None:
         check_source(run_log)
     _check_parallel_store(config.require_executor(definition.kind).config, store)
     task_runner = _task_runner(config, definition.kind)

@@ -24,7 +24,7 @@ from runnable.ir.model import (
     TaskSpec,
 )
 from runnable.ir.names import JOB_STEP
-from runnable.runtime import composites, events
+from runnable.runtime import composites, events, streaming
 from runnable.runtime.context import RunContext
 from runnable.runtime.scope import Scope
 from runnable.runtime.step import record_instant, record_not_finished, record_simple_step, run_task_step
@@ -43,9 +43,33 @@ def run_job(ctx: RunContext) -> str:
 
 def run_one_task(ctx: RunContext, node: Node, internal: str, task: TaskSpec, scope: Scope) -> str:
     """Run a task here, or hand it to the configured task runner (a container per task)."""
+    sink = streaming.current()
+    if sink is not None:
+        return _streamed_task(ctx, node, internal, task, scope, sink)
     if ctx.task_runner is not None:
         return ctx.task_runner(ctx, node, internal, task, scope)
     return run_task_step(ctx, node.name, internal, task, scope).status
+
+
+def _streamed_task(ctx: RunContext, node: Node, internal: str, task: TaskSpec, scope: Scope,
+                   sink: streaming.Sink) -> str:
+    """A task of a streamed run: its start and its end are events too."""
+    sink.put({"type": streaming.TASK_STARTED, "step": internal, "name": node.name})
+    record = None
+    if ctx.task_runner is not None:  # a container: its outcome is known here, its record is in the store
+        status = ctx.task_runner(ctx, node, internal, task, scope)
+    else:
+        record = run_task_step(ctx, node.name, internal, task, scope)
+        status = record.status
+    event: dict[str, Any] = {"type": streaming.TASK_COMPLETED if status == SUCCESS else streaming.TASK_ERROR,
+                             "step": internal, "name": node.name, "status": status}
+    attempt = record.attempts[-1] if record is not None and record.attempts else None
+    if status == SUCCESS and attempt is not None:
+        event["outputs"] = {name: spec["value"] for name, spec in attempt.output_parameters.items()}
+    elif attempt is not None:
+        event["error"] = attempt.message
+    sink.put(event)
+    return status
 
 
 def run_pipeline(ctx: RunContext) -> str:

@@ -264,11 +264,34 @@ def split_returns(result: Any, returns: list[ReturnSpec], where: str) -> dict[st
     return {spec.name: value for spec, value in zip(returns, result)}
 
 
+def plain_value(value: Any) -> Any:
+    """A returned pydantic model or dataclass as its JSON form (a dict); anything else as it is.
+
+    Every task kind stores returns through here, so a later step's pydantic-typed
+    parameter is cast from the same dict wherever the value came from.
+    """
+    if isinstance(value, type):
+        return value
+    dump = getattr(value, "model_dump", None)
+    if dump is not None and callable(dump):
+        return dump(mode="json")
+    if hasattr(value, "__dataclass_fields__"):
+        import dataclasses
+
+        if dataclasses.is_dataclass(value):
+            return {field.name: plain_value(getattr(value, field.name)) for field in dataclasses.fields(value)}
+    if isinstance(value, (list, tuple)):
+        converted = [plain_value(item) for item in value]
+        return converted if any(a is not b for a, b in zip(converted, value)) else value
+    if isinstance(value, dict):
+        converted_dict = {key: plain_value(item) for key, item in value.items()}
+        return converted_dict if any(converted_dict[k] is not value[k] for k in value) else value
+    return value
+
+
 def to_json_value(value: Any, name: str, where: str) -> Any:
     """A JSON-storable form of ``value`` (pydantic models are dumped), or a clear refusal."""
-    dump = getattr(value, "model_dump", None)
-    if dump is not None and callable(dump) and not isinstance(value, type):
-        value = dump(mode="json")
+    value = plain_value(value)
     try:
         return json.loads(json.dumps(value, allow_nan=False))
     except (TypeError, ValueError) as exc:

@@ -12,7 +12,7 @@ import sys
 import time
 from typing import Any
 
-from runnable.ir.errors import RunnableError
+from runnable.ir.errors import ParameterError, RunnableError
 from runnable.ir.model import FailNode, Node, TaskSpec
 from runnable.runtime.capture import Masker
 from runnable.runtime.context import DEBUG, RunContext
@@ -90,8 +90,8 @@ def _attempt(
         # put glob that matches nothing leaves neither objects nor files behind.
         outputs, objects = _prepare_returns(task, values, where, attempt, internal_name)
         sources = ctx.catalog.match_put(task.catalog.put) if task.catalog and task.catalog.put else []
-        for file_name, value in objects.items():
-            ctx.store_object(file_name, value)
+        for file_name, data in objects.items():
+            ctx.store_object_bytes(file_name, data)
         if sources:
             entries.extend(ctx.catalog.put_files(ctx.run_id, sources, task.catalog.store_copy))  # type: ignore[union-attr]
         attempt.output_parameters = outputs
@@ -136,19 +136,19 @@ def _run_env(ctx: RunContext, internal_name: str, number: int) -> dict[str, str]
 
 def _prepare_returns(
     task: TaskSpec, values: dict[str, Any], where: str, attempt: Attempt, internal_name: str
-) -> tuple[Parameters, dict[str, Any]]:
-    """Parameter records for the returns, and the objects still to be stored.
+) -> tuple[Parameters, dict[str, bytes]]:
+    """Parameter records for the returns, and the pickled objects still to be stored.
 
     Objects are filed under the step that produced them, so parallel branches and map
     items returning the same name never overwrite each other.
     """
     outputs: Parameters = {}
-    objects: dict[str, Any] = {}
+    objects: dict[str, bytes] = {}
     for spec in task.returns:
         value = values[spec.name]
         if spec.kind == "object":
             file_name = f"objects/{internal_name}/{spec.name}.pickle"
-            objects[file_name] = value
+            objects[file_name] = pickled_return(value, spec.name, where)
             outputs[spec.name] = {"kind": "object", "value": file_name}
         else:
             stored = to_json_value(value, spec.name, where)
@@ -156,6 +156,19 @@ def _prepare_returns(
             if spec.kind == "metric":
                 attempt.metrics[spec.name] = stored
     return outputs, objects
+
+
+def pickled_return(value: Any, name: str, where: str) -> bytes:
+    """``value`` pickled, or one clear error naming the step and the return (lambdas, closures...)."""
+    import pickle
+
+    try:
+        return pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
+    except Exception as exc:  # PicklingError, AttributeError ("local object"), TypeError (locks, sockets)
+        raise ParameterError(
+            f"{where}: return {name!r} ({type(value).__name__}) cannot be pickled: {exc}. Return data pickle can "
+            "store: not a lambda, a function defined inside another function, or an open resource."
+        ) from None
 
 
 def _user_traceback(exc: BaseException, full: bool) -> str:

@@ -50,7 +50,8 @@ def runner_for(kind: str) -> Runner:
     if runner is None:
         if kind not in TASK_KINDS:
             raise DefinitionError(f"No runner for task kind {kind!r}.")
-        runner = _RUNNERS[kind] = importlib.import_module(f"runnable.runtime.tasks.{kind}").run
+        module = kind.replace("-", "_")  # async-python -> async_python
+        runner = _RUNNERS[kind] = importlib.import_module(f"runnable.runtime.tasks.{module}").run
     return runner
 
 

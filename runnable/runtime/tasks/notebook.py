@@ -51,17 +51,47 @@ def _parameters_source(env: TaskEnv) -> str:
     return "\n".join(lines)
 
 
+_JSON_FORM = """
+def __rj(v):
+    import dataclasses as __dc
+    if isinstance(v, type):
+        return v
+    if callable(getattr(v, 'model_dump', None)):
+        return v.model_dump(mode='json')
+    if __dc.is_dataclass(v):
+        return {f.name: __rj(getattr(v, f.name)) for f in __dc.fields(v)}
+    if isinstance(v, (list, tuple)):
+        return [__rj(x) for x in v]
+    if isinstance(v, dict):
+        return {k: __rj(x) for k, x in v.items()}
+    return v
+"""
+
+
 def _returns_source(task: TaskSpec, object_dir: str) -> str:
+    """The hidden last cell: JSON returns (pydantic models and dataclasses as their JSON form,
+    as Python tasks store them) in a display message, objects pickled into ``object_dir``.
+
+    An object pickle cannot store is reported by name instead of failing the cell.
+    """
     json_names = [r.name for r in task.returns if r.kind != "object"]
     object_names = [r.name for r in task.returns if r.kind == "object"]
     return "\n".join(
         [
             "import pickle as __rp, os as __ro",
             "from IPython.display import display as __rd",
+            _JSON_FORM.strip(),
+            "__rerr = {}",
             f"for __rn in {object_names!r}:",
             "    if __rn in globals():",
-            f"        with open(__ro.path.join({object_dir!r}, __rn), 'wb') as __rf: __rp.dump(globals()[__rn], __rf)",
-            f"__rd({{{RETURNS_MIME!r}: {{__rn: globals().get(__rn, {_MISSING!r}) for __rn in {json_names!r}}},",
+            "        try:",
+            "            __rb = __rp.dumps(globals()[__rn])",
+            "        except Exception as __re:",
+            "            __rerr[__rn] = f'{type(__re).__name__}: {__re}'",
+            "            continue",
+            f"        with open(__ro.path.join({object_dir!r}, __rn), 'wb') as __rf: __rf.write(__rb)",
+            f"__rd({{{RETURNS_MIME!r}: {{'values': {{__rn: __rj(globals().get(__rn, {_MISSING!r})) "
+            f"for __rn in {json_names!r}}}, 'errors': __rerr}},",
             "      'text/plain': ''}, raw=True)",
         ]
     )
@@ -119,7 +149,13 @@ def run(task: TaskSpec, env: TaskEnv) -> dict[str, Any]:
             except Exception as exc:  # CellExecutionError and kernel failures
                 failure = exc
         env.output.append("".join(shown))
-        returned = _read_returns(returns_cell) if failure is None else {}
+        payload = _read_returns(returns_cell) if failure is None else {}
+        returned, errors = payload.get("values", {}), payload.get("errors", {})
+        for name, error in errors.items():
+            raise ParameterError(
+                f"{env.where}: return {name!r} cannot be pickled ({error}). Return data pickle can store "
+                "(not a lambda, a locally defined function or an open resource)."
+            )
         objects = {r.name: Path(object_dir, r.name) for r in task.returns if r.kind == "object"}
         values: dict[str, Any] = {}
         for spec in task.returns:
