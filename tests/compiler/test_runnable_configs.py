@@ -174,3 +174,25 @@ def test_bad_runnable_settings_get_one_line(key: str, value: Any, message: str, 
     result = cli(["compile", "examples/02-sequential/traversal.py", "--target", "argo", "-c", str(config)], project)
     assert result.returncode == 2 and message in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_k8s_job_selector_and_pod_metadata_are_honoured(project: Path) -> None:
+    from runnable.config import parse_config
+
+    config = {"job-executor": {"type": "k8s-job", "config": {"pvc_claim_name": "runnable", "jobSpec": {
+        "selector": {"matchLabels": {"app": "etl"}},
+        "template": {"metadata": {"annotations": {"owner": "me"}, "namespace": "batch", "generate_name": "x-"},
+                     "spec": {"container": {"image": "app:1"}}}}}}}
+    definition = load_definition("examples/11-jobs/python_tasks.py").to_ir()
+    from runnable.compiler import render
+
+    rendered = render(definition, "k8s", parse_config(config, "k8s.yaml"), source="job.py")
+    job = rendered.documents[1]
+    assert job["metadata"]["namespace"] == "batch" == rendered.documents[0]["metadata"]["namespace"]
+    assert job["spec"]["selector"] == {"matchLabels": {"app": "etl"}} and job["spec"]["manualSelector"] is True
+    pod_meta = job["spec"]["template"]["metadata"]
+    assert pod_meta["labels"]["app"] == "etl" and pod_meta["annotations"] == {"owner": "me"}
+    assert len(rendered.notices) == 1 and "generate_name is accepted and changes nothing" in rendered.notices[0]
+    config["job-executor"]["config"]["jobSpec"]["template"]["metadata"]["labels"] = {"app": "other"}
+    with pytest.raises(Exception, match="selector must match its pods"):
+        render(definition, "k8s", parse_config(config, "k8s.yaml"), source="job.py")
