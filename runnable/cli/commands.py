@@ -101,15 +101,17 @@ def run(target: str, config_file: str, parameters_file: str, run_id: str, tag: s
 @click.option("--kind", default="", help="Argo kind: Workflow, WorkflowTemplate or CronWorkflow (default: from config).")
 @click.option("--check", is_flag=True, help="Write nothing; exit 1 with a diff when the -o folder is not up to date.")
 @click.option("--graph", is_flag=True, help="Add the pipeline's Mermaid graph to the -o folder's README.md.")
+@click.option("-p", "--parameters-file", default="",
+              help="Initial parameters (argo: exposed as workflow arguments, as expose_parameters_as_inputs says).")
 @_friendly
 def compile_(target: str, target_name: str, output: str, fmt: str, config_file: str, image: str, kind: str,
-             check: bool, graph: bool) -> None:
+             check: bool, graph: bool, parameters_file: str) -> None:
     """Compile a job or pipeline without running it."""
     from runnable.cli.compiling import compile_target
 
     code = compile_target(target, target_name, output, fmt, config_file, image, kind, check,
                           out=lambda text: click.echo(text, nl=False), err=lambda text: click.echo(text, err=True),
-                          graph=graph)
+                          graph=graph, parameters_file=parameters_file)
     sys.exit(code)
 
 

@@ -25,7 +25,7 @@ def _err(text: str) -> None:
 
 def compile_target(target: str, target_name: str = "ir", output: str = "", fmt: str = "yaml", config_file: str = "",
                    image: str = "", kind: str = "", check: bool = False, out: Say = _out, err: Say = _err,
-                   graph: bool = False) -> int:
+                   graph: bool = False, parameters_file: str = "") -> int:
     """Render ``target`` (FILE.py, FILE.py:NAME or a YAML pipeline) for one target; returns the exit code."""
     from runnable.cli.discovery import load_definition
     from runnable.compiler.base import RenderRequest, target as find_target
@@ -50,9 +50,16 @@ def compile_target(target: str, target_name: str = "ir", output: str = "", fmt: 
         from runnable.config import load_config
 
         config = load_config(config_file or None)
+    parameters: dict[str, Any] = {}
+    if parameters_file:
+        from runnable.runtime.parameters import initial_parameters
+
+        parameters = {name: spec["value"] for name, spec in initial_parameters(parameters_file).items()}
     request = RenderRequest(config=config, image=image, source=source_of(target) if chosen.output != "text" else "",
-                            kind=kind, output=output, config_file=config_file, fmt=fmt)
+                            kind=kind, output=output, config_file=config_file, fmt=fmt, parameters=parameters)
     rendered = chosen.render(definition, request)
+    for notice in rendered.notices:
+        err(f"notice: {notice}")
     if graph:
         _add_graph(rendered.files, definition, output, request.source)
     if chosen.output == "text":
@@ -91,6 +98,11 @@ def _manifests(rendered: Any, output: str, check: bool, out: Say, err: Say) -> i
             err(f"{output} is not up to date; run the same command without --check.")
             return 1
         err(f"{output} is up to date.")
+        return 0
+    if not output and rendered.stream_file and not check:  # runnable's output_file: the whole stream in one file
+        write_files(os.path.dirname(rendered.stream_file) or ".", {os.path.basename(rendered.stream_file):
+                                                                  rendered.text})
+        err(f"wrote {rendered.stream_file}")
         return 0
     if not output:
         out(rendered.text)

@@ -131,7 +131,14 @@ def _submit(definition: Definition, config: Config, executor_type: str, run_id: 
 
     chosen = target_for_executor(executor_type)
     executor_config = config.executor_for(definition.kind).config
-    rendered = chosen.render(definition, RenderRequest(config=config, source=source))
+    parameters: dict[str, object] = {}
+    if parameters_file:
+        from runnable.runtime.parameters import initial_parameters
+
+        parameters = {name: spec["value"] for name, spec in initial_parameters(parameters_file).items()}
+    rendered = chosen.render(definition, RenderRequest(config=config, source=source, parameters=parameters))
+    for notice in rendered.notices:
+        print(f"notice: {notice}", file=sys.stderr)
     started = now()
     engine = importlib.import_module(chosen.engine)
     run_id, code = engine.submit(rendered.documents, run_id=run_id, parameters_file=parameters_file, tag=tag,

@@ -36,7 +36,7 @@ from runnable.ir.checkers import LIST, MAP, STR, TypeSpec, one_of
 from runnable.ir.errors import ConfigError, DefinitionError
 from runnable.ir.model import ConditionalNode, Definition, LoopNode, MapNode, ParallelNode, TaskSpec
 from runnable.ir.names import JOB_STEP, quote_step_path
-from runnable.ir.record import Record
+from runnable.ir.record import Record, factory
 
 API_VERSION = "argoproj.io/v1alpha1"
 KINDS = ("Workflow", "WorkflowTemplate", "CronWorkflow")
@@ -45,18 +45,25 @@ PREFIX = "{{inputs.parameters.prefix}}"
 DECISION_DIR = "/tmp/runnable-decision"
 RUN_ID_ARGS = ["--run-id", "{{workflow.parameters.run_id}}", "--default-run-id", "{{workflow.name}}"]
 DECISION_OUTPUTS = {"indices": "[]", "branch_index": "-1", "again": "false", "next": "0"}
-_DEFAULTS_KEYS = kube.OVERRIDE_KEYS
+#: keys of ``defaults`` and of an override that shape a template rather than its pod (Argo's own names)
+TEMPLATE_KEYS = {"failFast", "parallelism", "retryStrategy", "timeout"}
+_DEFAULTS_KEYS = kube.OVERRIDE_KEYS | TEMPLATE_KEYS
 _WORKFLOW_META_KEYS = {"generateName", "name", "namespace", "labels", "annotations"}
 _WORKFLOW_SPEC_KEYS = {"activeDeadlineSeconds", "nodeSelector", "parallelism", "podGC", "serviceAccountName",
                        "tolerations", "ttlStrategy", "priority", "imagePullSecrets", "automountServiceAccountToken",
-                       "executor"}
-_UNUSED_KEYS = {
-    "output_file": "write the files with 'runnable compile FILE --target argo -o DIR'.",
-    "log_level": "runnable's log level is not a pod setting; remove the key.",
-    "configmap_cache_name": "the IR travels in a ConfigMap named after its content; remove the key.",
-    "expose_parameters_as_inputs": "initial parameters come from the parameters_file workflow argument "
-                                   "('runnable apply -p FILE'); remove the key.",
+                       "executor", "retryStrategy", "templateDefaults", "arguments"}
+#: what an override on a composite step may set: its DAG template's own settings
+COMPOSITE_KEYS = {"parallelism", "failFast"}
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+OWN_ARGUMENTS = ("run_id", "parameters_file", "log_level")
+#: runnable 0.50 settings accepted with a notice, and why they change nothing here
+NOTICES = {
+    "configmap_cache_name": "resubmitting a run under its run id ('runnable retry') skips the steps that "
+                            "succeeded from the run log, so no memoization ConfigMap is used.",
 }
+_FAIL_FAST_NOTICE = ("failFast: true is how runs end here already (a failure stops the run unless on_failure "
+                     "handles it); the DAGs keep Argo's failFast off so on_failure steps and the run's finish "
+                     "still start after a failure.")
 _NAME_LIMIT = 48  # step task names; helper tasks add "--" and a suffix of at most 12 within 63
 
 
@@ -67,7 +74,7 @@ _ARGO_KEYS = TypeSpec({
     "configmap_cache_name": STR,
     "secret_from_k8s": STR,
     "output_file": STR,
-    "log_level": STR,
+    "log_level": one_of(*LOG_LEVELS),
     "cron_schedule": MAP,
     "defaults": MAP,
     "overrides": MAP,
@@ -86,15 +93,20 @@ class ArgoTarget(Target):
     executors = {"pipeline-executor": {"argo": _ARGO_KEYS}}
     expands = COMPOSITES
     override_key = "argo"
+    composite_overrides = True
     output = "manifests"
     submits = True
     engine = "runnable.apply.cluster"
     options = frozenset({"kind"})
 
     def render(self, definition: Definition, request: RenderRequest) -> Rendered:
-        documents = render(definition, request.config, image=request.image, source=request.source,
-                           kind=request.kind)
-        return kube.manifests(documents, self.name, request.source)
+        documents, settings = render_with_notices(definition, request.config, image=request.image,
+                                                  source=request.source, kind=request.kind,
+                                                  parameters=request.parameters)
+        rendered = kube.manifests(documents, self.name, request.source)
+        rendered.notices = settings.notices
+        rendered.stream_file = settings.output_file
+        return rendered
 
 
 TARGET = ArgoTarget()
@@ -108,35 +120,47 @@ class _Settings(Record):
     kind: str
     schedules: list[str]
     timezone: str
+    template: dict[str, Any]  # defaults' template-level keys (TEMPLATE_KEYS)
+    log_level: str = ""
+    exposed: dict[str, str] = factory(dict)  # initial parameters as workflow arguments: name -> JSON text
+    output_file: str = ""
+    notices: list[str] = factory(list)
 
 
 def render(definition: Definition, config: Any = None, image: str = "", source: str = "",
-           kind: str = "") -> list[dict[str, Any]]:
+           kind: str = "", parameters: dict[str, Any] | None = None) -> list[dict[str, Any]]:
     """The target's objects: the IR ConfigMap, then the workflow document."""
-    settings = _settings(config, image, kind)
+    return render_with_notices(definition, config, image, source, kind, parameters)[0]
+
+
+def render_with_notices(definition: Definition, config: Any = None, image: str = "", source: str = "",
+                        kind: str = "", parameters: dict[str, Any] | None = None
+                        ) -> tuple[list[dict[str, Any]], _Settings]:
+    """The objects and the settings they were rendered with (notices, output_file)."""
+    settings = _settings(config, image, kind, parameters or {})
     name = kube.base_name(definition, source)
     ir_text, ir_hash = kube.ir_identity(definition)
     config_map = kube.ir_config_map(ir_text, ir_hash, config, name, settings.pod,
                                     bool(kube.definition_secrets(definition)))
     builder = _Builder(definition, settings, name)
     spec = builder.workflow_spec(config_map["metadata"]["name"])
-    return [config_map, _document(settings, name, ir_hash, spec)]
+    return [config_map, _document(settings, name, ir_hash, spec)], settings
 
 
 # -- configuration -----------------------------------------------------------------------------
 
 
-def _settings(config: Any, image: str, kind: str) -> _Settings:
+def _settings(config: Any, image: str, kind: str, parameters: dict[str, Any]) -> _Settings:
     raw: dict[str, Any] = {}
     if config is not None and config.executor_for("pipeline").type == "argo":
         raw = dict(config.executor_for("pipeline").config)
     where = "pipeline-executor.config"
-    for key, instead in _UNUSED_KEYS.items():
-        if key in raw:
-            raise ConfigError(f"{where}.{key} (a runnable 0.50 setting) has no effect here: {instead}")
+    notices = [f"{where}.{key} is accepted and changes nothing: {why}" for key, why in NOTICES.items() if key in raw]
     defaults = kube.expect_mapping(raw.get("defaults") or {}, f"{where}.defaults")
     kube.only_keys(defaults, _DEFAULTS_KEYS, f"{where}.defaults")
-    pod = kube.read_settings(defaults, f"{where}.defaults", image)
+    template = template_settings(defaults, f"{where}.defaults", notices)
+    pod = kube.read_settings({k: v for k, v in defaults.items() if k not in TEMPLATE_KEYS}, f"{where}.defaults",
+                             image)
     pod.pvc = str(raw.get("pvc_for_runnable") or kube.DEFAULT_PVC)
     pod.project_dir = str(raw.get("project_dir") or kube.PROJECT_DIR)
     kube.read_identity(pod, raw)
@@ -163,8 +187,59 @@ def _settings(config: Any, image: str, kind: str) -> _Settings:
     if chosen == "CronWorkflow" and not schedules:
         raise ConfigError(f"A CronWorkflow needs {where}.cron_schedule.schedules (a list of cron expressions).")
     overrides = kube.expect_mapping(raw.get("overrides") or {}, f"{where}.overrides")
+    exposed = _exposed_parameters(parameters) if raw.get("expose_parameters_as_inputs", True) else {}
+    _check_arguments(spec, exposed, f"{where}.argoWorkflow.spec.arguments")
     return _Settings(pod=pod, overrides=overrides, workflow_meta=meta, workflow_spec=spec, kind=chosen,
-                     schedules=list(schedules), timezone=str(cron.get("timezone") or ""))
+                     schedules=list(schedules), timezone=str(cron.get("timezone") or ""), template=template,
+                     log_level=str(raw.get("log_level") or ""), exposed=exposed,
+                     output_file=str(raw.get("output_file") or ""), notices=notices)
+
+
+def template_settings(raw: dict[str, Any], where: str, notices: list[str] | None = None) -> dict[str, Any]:
+    """The template-level keys of ``defaults`` or an override, checked: Argo's names and shapes."""
+    found: dict[str, Any] = {}
+    if "failFast" in raw:
+        if not isinstance(raw["failFast"], bool):
+            raise ConfigError(f"{where}.failFast must be true or false, got {raw['failFast']!r}.")
+        if raw["failFast"] and notices is not None:
+            notices.append(f"{where}.{_FAIL_FAST_NOTICE}")
+    if "parallelism" in raw:
+        value = raw["parallelism"]
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise ConfigError(f"{where}.parallelism must be a whole number of at least 1, got {value!r}.")
+        found["parallelism"] = value
+    if "timeout" in raw:
+        if not isinstance(raw["timeout"], (str, int)) or isinstance(raw["timeout"], bool):
+            raise ConfigError(f"{where}.timeout must be a duration such as 30m or 2h, got {raw['timeout']!r}.")
+        found["timeout"] = str(raw["timeout"])
+    if "retryStrategy" in raw:
+        found["retryStrategy"] = kube.expect_mapping(raw["retryStrategy"], f"{where}.retryStrategy")
+    return found
+
+
+def _exposed_parameters(parameters: dict[str, Any]) -> dict[str, str]:
+    """runnable's ``expose_parameters_as_inputs``: the initial parameters known when rendering, as JSON text
+    (the first pod reads each back from ``RUNNABLE_PRM_<name>``, so a value given to ``argo submit -p`` wins)."""
+    import json
+
+    return {name: json.dumps(value, ensure_ascii=False) for name, value in parameters.items()}
+
+
+def _check_arguments(spec: dict[str, Any], exposed: dict[str, str], where: str) -> None:
+    """The user's own workflow arguments: a list of parameters, none named like ours or an exposed parameter."""
+    arguments = kube.expect_mapping(spec.get("arguments") or {}, where)
+    kube.only_keys(arguments, {"parameters"}, where)
+    for index, parameter in enumerate(kube.expect_list(arguments.get("parameters") or [], f"{where}.parameters")):
+        if not isinstance(parameter, dict) or not isinstance(parameter.get("name"), str):
+            raise ConfigError(f"{where}.parameters[{index}] must be a mapping with a 'name'.")
+        if parameter["name"] in OWN_ARGUMENTS or parameter["name"] in exposed:
+            raise ConfigError(f"{where}.parameters[{index}]: {parameter['name']!r} is a workflow argument runnable "
+                              "sets itself (run_id, parameters_file, log_level and the exposed initial parameters); "
+                              "choose another name.")
+    for name in exposed:
+        if name in OWN_ARGUMENTS:
+            raise ConfigError(f"The initial parameter {name!r} would be exposed as a workflow argument that runnable "
+                              "uses itself; rename it, or set expose_parameters_as_inputs: false.")
 
 
 def _custom_volume(pod: kube.PodSettings, volume: Any, where: str) -> None:
@@ -224,14 +299,14 @@ class _Builder:
         # omitted tasks behind, which would otherwise fail the DAG of a run that succeeded. An
         # unhandled failure never reaches it; the exit handler then records the run as failed.
         end = _task(FINISH, FINISH, _any(ends)) if ends else None
-        main = {"name": MAIN, "dag": {"failFast": False,
-                                      "tasks": [{"name": START, "template": START}, *tasks, *([end] if end else [])]}}
+        main = self._dag_template(MAIN, [{"name": START, "template": START}, *tasks, *([end] if end else [])])
         self.templates = {MAIN: main, **self.templates}
         pod = self.settings.pod
         spec: dict[str, Any] = {"entrypoint": MAIN, "onExit": FINISH}
-        spec["arguments"] = {"parameters": [{"name": "run_id", "value": ""}, {"name": "parameters_file", "value": ""}]}
+        spec["arguments"] = {"parameters": self._arguments()}
         for key in sorted(self.settings.workflow_spec):
-            spec[key] = self.settings.workflow_spec[key]
+            if key != "arguments":
+                spec[key] = self.settings.workflow_spec[key]
         if pod.service_account and "serviceAccountName" not in spec:
             spec["serviceAccountName"] = pod.service_account
         # Steps get no service-account token; Argo's own containers in each pod (which report the
@@ -243,6 +318,28 @@ class _Builder:
         spec["volumes"] = kube.volumes(config_map_name, pod)
         spec["templates"] = list(self.templates.values())
         return spec
+
+    def _arguments(self) -> list[dict[str, Any]]:
+        """Ours (run_id, parameters_file, log_level when configured), the exposed initial parameters, the user's."""
+        arguments = [{"name": "run_id", "value": ""}, {"name": "parameters_file", "value": ""}]
+        if self.settings.log_level:
+            arguments.append({"name": "log_level", "value": self.settings.log_level})
+        arguments.extend({"name": name, "value": value} for name, value in self.settings.exposed.items())
+        user = (self.settings.workflow_spec.get("arguments") or {}).get("parameters") or []
+        return arguments + list(user)
+
+    def _dag_template(self, name: str, tasks: list[dict[str, Any]], template: dict[str, Any] | None = None,
+                      inputs: list[str] | None = None) -> dict[str, Any]:
+        """A DAG template; ``template`` holds its template-level settings (defaults', or a composite's override)."""
+        chosen = {**self.settings.template, **(template or {})}
+        result: dict[str, Any] = {"name": name}
+        if inputs:
+            result["inputs"] = {"parameters": [{"name": item} for item in inputs]}
+        for key in ("parallelism", "timeout"):
+            if key in chosen:
+                result[key] = chosen[key]
+        result["dag"] = {"failFast": False, "tasks": tasks}
+        return result
 
     # -- DAG tasks of a graph ----------------------------------------------------------------
 
@@ -280,7 +377,39 @@ class _Builder:
         handler = _EXPANDERS.get(type(step.node))
         if handler is None:
             raise DefinitionError(f"Step {step.path!r}: the argo target cannot render {step.node.type!r} steps.")
-        return handler(self, step, base, internal, depends)
+        shaping = self._composite_settings(step)
+        if not shaping:
+            return handler(self, step, base, internal, depends)
+        # The composite gets a DAG template of its own, which carries its settings (parallelism).
+        name = self.branch_names[f"{step.path}.composite"]
+        if name not in self.templates:
+            self.templates[name] = {}
+            self.templates[name] = self._dag_template(name, handler(self, step, base, internal, ""), shaping,
+                                                      inputs=["prefix"])
+        outer = internal[:-len(quote_step_path(step.name))]  # '' at the top, the branch's prefix inside one
+        return [_task(base, name, depends, prefix=outer)]
+
+    def _composite_settings(self, step: PlannedStep) -> dict[str, Any]:
+        """The template-level settings of a composite: its override's, else its own max_parallel."""
+        shaping: dict[str, Any] = {}
+        if getattr(step.node, "max_parallel", 0):
+            shaping["parallelism"] = step.node.max_parallel
+        if step.override:
+            where = f"pipeline-executor.config.overrides.{step.override}"
+            if step.override not in self.settings.overrides:
+                known = ", ".join(sorted(self.settings.overrides)) or "none"
+                raise ConfigError(f"Step {step.path!r} asks for Argo override {step.override!r}, which the config "
+                                  f"does not define under pipeline-executor.config.overrides (defined: {known}).")
+            override = kube.expect_mapping(self.settings.overrides[step.override], where)
+            kube.only_keys(override, _DEFAULTS_KEYS, where)
+            pod_keys = sorted(k for k in override if k not in COMPOSITE_KEYS)
+            if pod_keys:
+                raise ConfigError(
+                    f"Step {step.path!r} is a {step.node.type} with Argo override {step.override!r}, which sets "
+                    f"{', '.join(pod_keys)}: on a composite step only {', '.join(sorted(COMPOSITE_KEYS))} apply (its "
+                    f"template's). Put pod settings in an override on the task steps inside it.")
+            shaping.update(template_settings(override, where, self.settings.notices))
+        return shaping
 
     def _parallel_tasks(self, step: PlannedStep, base: str, internal: str, depends: str) -> list[dict[str, Any]]:
         keys = unique_names(list(step.branches), set(), 12)
@@ -343,8 +472,7 @@ class _Builder:
         if name not in self.templates:
             self.templates[name] = {}  # reserve the position: parents before children
             tasks, _ = self.tasks(graph, PREFIX, [])
-            self.templates[name] = {"name": name, "inputs": {"parameters": [{"name": "prefix"}]},
-                                    "dag": {"failFast": False, "tasks": tasks}}
+            self.templates[name] = self._dag_template(name, tasks, inputs=["prefix"])
         return name
 
     def _loop_template(self, step: PlannedStep) -> str:
@@ -360,9 +488,7 @@ class _Builder:
                                                  {"name": "index", "value": "{{tasks.check.outputs.parameters.next}}"}]}
             body_task = _task("body", body_template, "",
                               prefix="{{inputs.parameters.loop}}.{{inputs.parameters.index}}.")
-            self.templates[name] = {"name": name,
-                                    "inputs": {"parameters": [{"name": "loop"}, {"name": "index"}]},
-                                    "dag": {"failFast": False, "tasks": [body_task, check, again]}}
+            self.templates[name] = self._dag_template(name, [body_task, check, again], inputs=["loop", "index"])
         return name
 
     def _step_template(self, step: PlannedStep) -> str:
@@ -383,19 +509,27 @@ class _Builder:
         if name in taken:  # another override key or a branch template slugs to the same name
             name += "-" + short_hash(repr(key))
         pod = self.settings.pod
+        shaping = {k: v for k, v in self.settings.template.items() if k in ("timeout", "retryStrategy")}
         if override_key:
             if override_key not in self.settings.overrides:
                 known = ", ".join(sorted(self.settings.overrides)) or "none"
                 raise ConfigError(f"Step {path!r} asks for Argo override {override_key!r}, which the config does not "
                                   f"define under pipeline-executor.config.overrides (defined: {known}).")
-            pod = pod.overridden(kube.expect_mapping(self.settings.overrides[override_key], f"overrides.{override_key}"),
-                                 f"pipeline-executor.config.overrides.{override_key}")
+            where = f"pipeline-executor.config.overrides.{override_key}"
+            override = kube.expect_mapping(self.settings.overrides[override_key], where)
+            kube.only_keys(override, _DEFAULTS_KEYS, where)
+            shaping = {**shaping, **template_settings(override, where)}
+            pod = pod.overridden({k: v for k, v in override.items() if k not in TEMPLATE_KEYS}, where)
         mounted = kube.secret_volume(list(secrets), pod, f"Step {path!r}")  # this step's keys only
         template = self._container_template(name, ["--step", "{{inputs.parameters.step}}", "--one-attempt"],
                                             inputs=["step"], pod=pod, secrets=mounted)
-        if retry:
+        if "timeout" in shaping:
+            template["timeout"] = shaping["timeout"]
+        if retry:  # the step's own max_attempts wins over the configured strategy
             template["retryStrategy"] = _retry_strategy(task, path)
-            self._reorder_outputs(template)
+        elif "retryStrategy" in shaping:
+            template["retryStrategy"] = shaping["retryStrategy"]
+        self._reorder_outputs(template)
         self.step_templates[key] = name
         return name
 
@@ -406,7 +540,10 @@ class _Builder:
         template: dict[str, Any] = {"name": name}
         # Pods carry the recommended labels and their template's name; Argo's own annotation
         # workflows.argoproj.io/node-name names the step.
-        template["metadata"] = {"labels": {**kube.object_labels(self.app, pod), "runnable/template": name}}
+        template["metadata"] = {"labels": {**kube.object_labels(self.app, pod), **pod.labels,
+                                           "runnable/template": name}}
+        if pod.annotations:
+            template["metadata"]["annotations"] = dict(sorted(pod.annotations.items()))
         if inputs:
             template["inputs"] = {"parameters": [{"name": item} for item in inputs]}
         if pod.service_account and pod.service_account != self.settings.pod.service_account:
@@ -421,7 +558,11 @@ class _Builder:
             template["securityContext"] = pod.pod_security()  # a step's own relaxation, visible here
         if secrets:
             template["volumes"] = [secrets[0]]
-        template["container"] = kube.container("main", pod, [*args, *RUN_ID_ARGS], [],
+        log_level = ["--log-level", "{{workflow.parameters.log_level}}"] if self.settings.log_level else []
+        # The exposed initial parameters reach the run where it starts, after its parameters file.
+        exposed = [{"name": f"RUNNABLE_PRM_{key}", "value": f"{{{{workflow.parameters.{key}}}}}"}
+                   for key in self.settings.exposed] if name == START else []
+        template["container"] = kube.container("main", pod, [*args, *RUN_ID_ARGS, *log_level], exposed,
                                                [secrets[1]] if secrets else None)
         self.templates[name] = template
         return template
@@ -467,6 +608,8 @@ def _branch_paths(plan: Plan) -> list[str]:
         for step in graph.in_definition_order():
             if isinstance(step.node, LoopNode):
                 paths.append(f"{step.path}.loop")
+            if step.override or getattr(step.node, "max_parallel", 0):
+                paths.append(f"{step.path}.composite")
             for sub in step.branches.values():
                 paths.append(sub.path[:-1])
                 visit(sub)

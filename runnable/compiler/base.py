@@ -49,6 +49,7 @@ class RenderRequest(Record):
     output: str = ""  # where the files will be written (compose mounts paths relative to it)
     fmt: str = "yaml"  # --format of the text targets (yaml or json)
     config_file: str = ""  # the -c file, as given (compose passes it to its containers)
+    parameters: dict[str, Any] = factory(dict)  # initial parameter values known when rendering (Argo exposes them)
 
 
 class Rendered(Record):
@@ -57,6 +58,8 @@ class Rendered(Record):
     files: dict[str, str] = factory(dict)
     documents: list[dict[str, Any]] = factory(list)
     text: str = ""  # what is printed without -o
+    notices: list[str] = factory(list)  # accepted settings that change nothing here, and why (one line each)
+    stream_file: str = ""  # where the stream goes without -o (runnable's output_file), '' for standard output
 
 
 class Target:
@@ -95,6 +98,18 @@ class Target:
         return (f"Step {path!r} asks for override {override!r} (overrides[{self.override_key!r}]), but the "
                 f"{self.name} target runs {what} in one container, with one image and one set of resources. "
                 f"Remove the override, or use a target that gives each step its own container (argo).")
+
+    #: a composite step's override (Map, Parallel, Conditional, Loop) shapes its own construct here
+    composite_overrides: ClassVar[bool] = False
+
+    def refuse_composite_override(self, path: str, override: str) -> str:
+        """Why the composite step at ``path`` cannot have its override here ('' when it is honoured)."""
+        if self.composite_overrides:
+            return ""
+        return (f"Step {path!r} is a composite with override {override!r} (overrides[{self.override_key!r}]), but "
+                f"the {self.name} target has no construct of its own for a composite to shape (such as Argo's "
+                f"parallelism on its template). Remove the override from the composite, or put it on the task "
+                f"steps inside it, or use the argo target.")
 
     def check_renderable(self) -> None:
         if not self.output:

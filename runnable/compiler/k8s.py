@@ -19,6 +19,7 @@ from runnable.ir.model import Definition
 
 _JOB_SPEC_KEYS = {"activeDeadlineSeconds", "backoffLimit", "ttlSecondsAfterFinished", "template", "selector"}
 _TEMPLATE_KEYS = {"metadata", "spec"}
+_POD_META_KEYS = {"labels", "annotations", "namespace", "generate_name"}
 _POD_KEYS = {"activeDeadlineSeconds", "nodeSelector", "tolerations", "volumes", "serviceAccountName", "restartPolicy",
              "container", "securityContext", "automountServiceAccountToken"}
 _CONTAINER_KEYS = {"image", "env", "imagePullPolicy", "resources", "volumeMounts", "securityContext"}
@@ -59,8 +60,18 @@ def settings_from(raw: dict[str, Any], image_flag: str = "") -> tuple[kube.PodSe
     settings.secret_name = str(raw.get("secret_from_k8s") or "")
     settings.volumes = kube.expect_list(pod.get("volumes") or [], f"{where}.template.spec.volumes")
     meta = kube.expect_mapping(template.get("metadata") or {}, f"{where}.template.metadata")
+    kube.only_keys(meta, _POD_META_KEYS, f"{where}.template.metadata")
     settings.labels = {str(k): str(v) for k, v in kube.expect_mapping(meta.get("labels") or {}, where).items()}
     settings.annotations = {str(k): str(v) for k, v in kube.expect_mapping(meta.get("annotations") or {}, where).items()}
+    notices: list[str] = []
+    if meta.get("namespace"):  # runnable's pod namespace: the Job's, as a Job's pods live in its namespace
+        if settings.namespace and settings.namespace != str(meta["namespace"]):
+            raise ConfigError(f"{where}.template.metadata.namespace {meta['namespace']!r} differs from the executor's "
+                              f"namespace {settings.namespace!r}; a Job's pods run in the Job's namespace: keep one.")
+        settings.namespace = str(meta["namespace"])
+    if "generate_name" in meta:
+        notices.append(f"{where}.template.metadata.generate_name is accepted and changes nothing: Kubernetes names "
+                       "a Job's pods after the Job, and each run's id comes from the Job's name and uid.")
     restart = pod.get("restartPolicy", "Never")
     if restart not in ("Never", "OnFailure"):
         raise ConfigError(f"{where}.template.spec.restartPolicy must be Never or OnFailure for a Job, got {restart!r}.")
@@ -75,7 +86,30 @@ def settings_from(raw: dict[str, Any], image_flag: str = "") -> tuple[kube.PodSe
             if isinstance(value, bool) or not isinstance(value, int) or value < 0:
                 raise ConfigError(f"{where}.{key} must be a whole number, got {value!r}.")
             job_fields[key] = value
+    if job_spec.get("selector") is not None:
+        job_fields["selector"] = _selector(job_spec["selector"], settings, f"{where}.selector")
+    job_fields["notices"] = notices
     return settings, job_fields
+
+
+def _selector(raw: Any, settings: kube.PodSettings, where: str) -> dict[str, Any]:
+    """runnable's ``jobSpec.selector``: a manual selector, whose matchLabels the pods then carry."""
+    selector = kube.expect_mapping(raw, where)
+    kube.only_keys(selector, {"matchLabels", "matchExpressions"}, where)
+    labels = {str(k): str(v) for k, v in kube.expect_mapping(selector.get("matchLabels") or {}, where).items()}
+    for key, value in labels.items():
+        if settings.labels.get(key, value) != value:
+            raise ConfigError(f"{where}.matchLabels.{key} is {value!r} but the pod template's label says "
+                              f"{settings.labels[key]!r}; a Job's selector must match its pods.")
+    settings.labels = {**settings.labels, **labels}
+    result: dict[str, Any] = {}
+    if labels:
+        result["matchLabels"] = dict(sorted(labels.items()))
+    if selector.get("matchExpressions"):
+        result["matchExpressions"] = kube.expect_list(selector["matchExpressions"], f"{where}.matchExpressions")
+    if not result:
+        raise ConfigError(f"{where} needs matchLabels or matchExpressions.")
+    return result
 
 
 _K8S_JOB_KEYS = {
@@ -111,17 +145,24 @@ class K8sTarget(Target):
     engine = "runnable.apply.cluster"
 
     def render(self, definition: Definition, request: RenderRequest) -> Rendered:
-        documents = render(definition, request.config, image=request.image, source=request.source)
-        return kube.manifests(documents, self.name, request.source)
+        notices: list[str] = []
+        documents = render(definition, request.config, image=request.image, source=request.source, notices=notices)
+        rendered = kube.manifests(documents, self.name, request.source)
+        rendered.notices = notices
+        return rendered
 
 
 TARGET = K8sTarget()
 
 
-def render(definition: Definition, config: Any = None, image: str = "", source: str = "") -> list[dict[str, Any]]:
-    """The target's objects: the IR ConfigMap, then the Job or CronJob that runs it."""
+def render(definition: Definition, config: Any = None, image: str = "", source: str = "",
+           notices: list[str] | None = None) -> list[dict[str, Any]]:
+    """The target's objects: the IR ConfigMap, then the Job or CronJob that runs it (``notices`` collects
+    the accepted settings that change nothing)."""
     raw = executor_config(config, definition.kind)
     settings, job_fields = settings_from(raw, image)
+    if notices is not None:
+        notices.extend(job_fields["notices"])
     planned = lower(definition, TARGET)  # refuses step overrides a one-pod pipeline cannot honour
     if planned.job is not None and planned.job.override:
         settings = _with_override(settings, raw, planned.job.override)
@@ -180,6 +221,9 @@ def _job_spec(definition: Definition, app: str, settings: kube.PodSettings, job_
     spec: dict[str, Any] = {key: job_fields[key] for key in ("activeDeadlineSeconds", "backoffLimit",
                                                                "ttlSecondsAfterFinished") if key in job_fields}
     spec.setdefault("backoffLimit", 2)
+    if "selector" in job_fields:  # runnable's own selector: Kubernetes then leaves the Job's pods to it
+        spec["selector"] = job_fields["selector"]
+        spec["manualSelector"] = True
     spec["template"] = {"metadata": {"labels": dict(sorted({**kube.object_labels(app, settings),
                                                             **settings.labels}.items()))},
                         "spec": pod}

@@ -136,6 +136,8 @@ def env_list(raw: Any, where: str) -> list[dict[str, Any]]:
         raw = [{"name": str(k), "value": v} for k, v in sorted(raw.items())]
     result = []
     for index, item in enumerate(expect_list(raw, where)):
+        if isinstance(item, dict) and "environment_variable" in item:
+            item = _secret_env(item, f"{where}[{index}]")
         if not isinstance(item, dict) or not isinstance(item.get("name"), str) or not item["name"]:
             raise ConfigError(f"{where}[{index}] must be a mapping with a 'name'.")
         name = item["name"]
@@ -147,6 +149,20 @@ def env_list(raw: Any, where: str) -> list[dict[str, Any]]:
         else:
             result.append({"name": item["name"], "value": _scalar_text(item.get("value", ""))})
     return result
+
+
+_SECRET_ENV_KEYS = ("environment_variable", "secret_name", "secret_key")
+
+
+def _secret_env(item: dict[str, Any], where: str) -> dict[str, Any]:
+    """runnable's secret form ``{environment_variable, secret_name, secret_key}``: a variable from a Secret's key."""
+    only_keys(item, set(_SECRET_ENV_KEYS), where)
+    for key in _SECRET_ENV_KEYS:
+        if not isinstance(item.get(key), str) or not item[key]:
+            raise ConfigError(f"{where} needs {', '.join(_SECRET_ENV_KEYS)} (non-empty strings); {key} is "
+                              f"{item.get(key)!r}.")
+    return {"name": item["environment_variable"],
+            "valueFrom": {"secretKeyRef": {"name": item["secret_name"], "key": item["secret_key"]}}}
 
 
 def _quantity(value: Any, where: str) -> str:

@@ -141,6 +141,8 @@ def _lower_graph(graph: Graph, path: str, target: Target, whole: str | None) -> 
         step_path = f"{path}{name}"
         step = PlannedStep(name=name, path=step_path, node=node, mode=_mode(node, target, step_path),
                            after=incoming[name])
+        if node.composite:
+            step.override = _composite_override(target, node, step_path)
         if step.mode == EXPAND:
             step.branches = {key: _lower_graph(sub, f"{step_path}.{_branch_path(node, key)}.", target, whole)
                              for key, sub in node.graphs().items()}
@@ -183,6 +185,17 @@ def _override(target: Target, node: Any, path: str, whole: str | None) -> str:
     if not name:
         return ""
     refusal = target.refuse_override(path, name, whole)
+    if refusal:
+        raise DefinitionError(refusal)
+    return str(name)
+
+
+def _composite_override(target: Target, node: Any, path: str) -> str:
+    """A composite's override name for this target; refused where the target cannot honour it."""
+    name = node.overrides.get(target.override_key, "") if target.override_key else ""
+    if not name:
+        return ""
+    refusal = target.refuse_composite_override(path, name)
     if refusal:
         raise DefinitionError(refusal)
     return str(name)

@@ -41,10 +41,10 @@ _KEYS: dict[str, tuple[str, ...]] = {
     "stub": _COMMON,
     "success": ("type", "description"),
     "fail": ("type", "description"),
-    "parallel": _COMMON + ("branches", "fail_fast", "max_parallel"),
-    "map": _COMMON + ("branch", "iterate_on", "iterate_as", "reducer", "max_parallel"),
-    "conditional": _COMMON + ("branches", "parameter", "default"),
-    "loop": _COMMON + ("branch", "max_iterations", "break_on", "index_as"),
+    "parallel": _COMMON + ("branches", "fail_fast", "max_parallel", "overrides"),
+    "map": _COMMON + ("branch", "iterate_on", "iterate_as", "reducer", "max_parallel", "overrides"),
+    "conditional": _COMMON + ("branches", "parameter", "default", "overrides"),
+    "loop": _COMMON + ("branch", "max_iterations", "break_on", "index_as", "overrides"),
 }
 
 
@@ -93,6 +93,8 @@ def _node(name: str, spec: Any, where: str) -> Node:
                 "index_as", "max_parallel"):
         if key in spec:
             fields[key] = spec[key]
+    if node_type != "task" and "overrides" in spec:
+        fields["overrides"] = _overrides(spec["overrides"], where)
     if "branches" in spec:
         if not isinstance(spec["branches"], dict):
             raise DefinitionError(f"{where}.branches must be a mapping of name -> graph.")
@@ -104,6 +106,14 @@ def _node(name: str, spec: Any, where: str) -> Node:
     if next_step is None and not NODE_CLASSES[node_type].terminal:
         raise DefinitionError(f"{where}: a {node_type} step needs 'next'.")
     return make_node(node_type, name, next=next_step, on_failure=spec.get("on_failure"), **fields)
+
+
+def _overrides(value: Any, where: str) -> dict[str, str]:
+    if value is None:
+        return {}
+    if not isinstance(value, dict) or not all(isinstance(v, str) for v in value.values()):
+        raise DefinitionError(f"{where}.overrides must be a mapping of executor -> override name, got {value!r}.")
+    return {str(k): v for k, v in value.items()}
 
 
 def _task(spec: dict[str, Any], where: str) -> TaskSpec:

@@ -126,6 +126,7 @@ class Node(Record):
     name: str
     next: str | None = None
     on_failure: str | None = None
+    overrides: dict[str, str] = factory(dict)  # a composite's {target: override name}; a task's live in its TaskSpec
 
     type = ""  # the serialised kind; every concrete class sets it
     composite = False
@@ -142,6 +143,8 @@ class Node(Record):
 
     def to_dict(self) -> dict[str, Any]:
         data: dict[str, Any] = {"type": self.type, **self.fields()}
+        if self.overrides:
+            data["overrides"] = dict(sorted(self.overrides.items()))
         if self.next is not None:
             data["next"] = self.next
         if self.on_failure is not None:
@@ -155,7 +158,7 @@ class Node(Record):
         if node_class is None:
             raise ValueError(f"unknown node type {kind!r}")
         return node_class(name=name, next=data.get("next"), on_failure=data.get("on_failure"),
-                          **node_class.read_fields(data))
+                          overrides=dict(data.get("overrides") or {}), **node_class.read_fields(data))
 
     @classmethod
     def read_fields(cls, data: dict[str, Any]) -> dict[str, Any]:

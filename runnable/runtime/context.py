@@ -28,6 +28,7 @@ class RunContext(Record):
     objects: dict[str, Any] = factory(dict)
     previous_steps: dict[str, StepLog] = factory(dict)
     patches: dict[str, Any] | None = None
+    mock_job: bool = False  # a job executor's ``mock: true``: the job is recorded, not run (runnable's meaning)
     parallel_workers: int = 0
     # Runs a task elsewhere (a container) instead of in this process: (ctx, node, internal, task, scope) -> status
     task_runner: Any = None

@@ -156,6 +156,7 @@ def _execute(
         verbosity=verbosity,
         previous_steps=previous,
         patches=executor.config.get("patches", {}) if executor.type == "mocked" else None,
+        mock_job=definition.kind == "job" and executor.config.get("mock") is True,
         parallel_workers=_workers(executor.config),
         task_runner=task_runner,
     )

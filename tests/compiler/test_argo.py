@@ -261,8 +261,8 @@ def test_a_branch_named_like_a_step_template_does_not_clash(project: Path) -> No
     assert len(names) == len(set(names)) and "step-gpu" in names
 
 
-def test_runnable_050_keys_without_effect_are_refused_with_what_to_do(project: Path) -> None:
+def test_a_wrong_typed_runnable_setting_gets_one_line(project: Path) -> None:
     config = json.loads(json.dumps(CONFIG))
-    config["pipeline-executor"]["config"]["output_file"] = "argo.yaml"
-    with pytest.raises(ConfigError, match="output_file.*-o DIR"):
+    config["pipeline-executor"]["config"]["defaults"]["parallelism"] = "two"
+    with pytest.raises(ConfigError, match=r"defaults\.parallelism must be a whole number.*'two'"):
         _render(load_definition("examples/02-sequential/traversal.py").to_ir(), config)

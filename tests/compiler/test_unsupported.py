@@ -41,6 +41,19 @@ def _job(**overrides: str) -> PythonJob:
     return PythonJob(function=hello, overrides=overrides or None)
 
 
+def _overridden(node: Any, **overrides: str) -> Any:
+    """A composite carrying overrides (YAML pipelines write them on map/parallel/conditional/loop steps)."""
+    node.overrides = dict(overrides)
+    return node
+
+
+def _composite_override(target: str, name: str) -> Any:
+    ir = _map(_task("inner")).to_ir()
+    assert ir.graph is not None
+    _overridden(ir.graph.nodes["fan"], **{target: name})
+    return ir
+
+
 DEFINITIONS: dict[str, Callable[[], Any]] = {
     "linear": lambda: Pipeline(steps=[_task("one"), _task("two")]),
     "container override": lambda: Pipeline(steps=[_task("one", **{"local-container": "gpu"}), _task("two")]),
@@ -51,6 +64,10 @@ DEFINITIONS: dict[str, Callable[[], Any]] = {
     "k8s override on a job": lambda: _job(**{"k8s-job": "big"}),
     "argo override": lambda: Pipeline(steps=[_task("one", argo="big")]),
     "undefined argo override": lambda: Pipeline(steps=[_task("one", argo="nope")]),
+    "argo override on a map": lambda: _composite_override("argo", "seq"),
+    "argo pod override on a map": lambda: _composite_override("argo", "big"),
+    "k8s override on a map": lambda: _composite_override("k8s-job", "big"),
+    "container override on a map": lambda: _composite_override("local-container", "gpu"),
 }
 
 CONFIGS = {
@@ -60,12 +77,22 @@ CONFIGS = {
                 "job-executor": {"type": "local-container", "config": {"docker_image": "base:1"}}},
     "k8s": {"pipeline-executor": {"type": "k8s-job", "config": {"overrides": {"big": {"image": "big:1"}}}},
             "job-executor": {"type": "k8s-job", "config": {"overrides": {"big": {"image": "big:1"}}}}},
-    "argo": {"pipeline-executor": {"type": "argo", "config": {"overrides": {"big": {"image": "big:1"}}}}},
+    "argo": {"pipeline-executor": {"type": "argo", "config": {"overrides": {"big": {"image": "big:1"},
+                                                                            "seq": {"parallelism": 1}}}}},
 }
 
 RENDERS_NOTHING = "runs definitions; it renders nothing"
 WHOLE_MAP = r"Step 'fan\.each\.inner' asks for override 'gpu' \(overrides\['local-container'\]\), but the compose target runs the composite 'fan' in one container.*argo"  # noqa: E501
 WHOLE_PIPELINE = r"Step 'one' asks for override 'big' \(overrides\['k8s-job'\]\), but the k8s target runs the whole pipeline in one container.*argo"  # noqa: E501
+
+
+COMPOSITE_REFUSED = (r"Step '{path}' is a composite with override '{name}' \(overrides\['{key}'\]\), but the "
+                     r"{target} target has no construct.*put it on the task steps inside it, or use the argo target")
+
+
+def _template(rendered: Any, name: str) -> dict[str, Any]:
+    workflow = rendered.documents[1]
+    return next(t for t in workflow["spec"]["templates"] if t["name"] == name)
 
 
 def _images(rendered: Any, target: str) -> set[str]:
@@ -94,7 +121,13 @@ EXPECTED: dict[tuple[str, str], Any] = {
     ("k8s override in a pipeline", "k8s"): WHOLE_PIPELINE,
     ("k8s override on a job", "k8s"): lambda r: _images(r, "k8s") == {"big:1"},
     ("argo override", "argo"): lambda r: {"big:1", "runnable-project:latest"} <= _images(r, "argo"),
-    ("undefined argo override", "argo"): "Step 'one' asks for Argo override 'nope'.*defined: big",
+    ("undefined argo override", "argo"): "Step 'one' asks for Argo override 'nope'.*defined: big, seq",
+    ("argo override on a map", "argo"): lambda r: _template(r, "fan-composite").get("parallelism") == 1,
+    ("argo pod override on a map", "argo"): (r"Step 'fan' is a map with Argo override 'big', which sets image: "
+                                             r"on a composite step only failFast, parallelism apply"),
+    ("k8s override on a map", "k8s"): COMPOSITE_REFUSED.format(path="fan", name="big", key="k8s-job", target="k8s"),
+    ("container override on a map", "compose"): COMPOSITE_REFUSED.format(path="fan", name="gpu", key="local-container",
+                                                                         target="compose"),
 }
 
 
@@ -104,7 +137,8 @@ def _cases() -> list[tuple[str, str]]:
 
 @pytest.mark.parametrize("definition, target", _cases())
 def test_every_definition_on_every_target(definition: str, target: str, project: Any) -> None:
-    ir = DEFINITIONS[definition]().to_ir()
+    built = DEFINITIONS[definition]()
+    ir = built.to_ir() if hasattr(built, "to_ir") else built
     config = parse_config(CONFIGS.get(target, {}), f"{target}.yaml")
     expected = EXPECTED.get((definition, target))
     if not base.target(target).output:

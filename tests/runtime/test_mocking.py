@@ -36,3 +36,22 @@ def test_unpatched_tasks_are_recorded_as_mocked(project: Path) -> None:
     assert run_log.status == "SUCCESS"
     assert run_log.steps["real"].mock is True and run_log.steps["patched"].mock is False
     assert run_log.parameter_values() == {"x": 5}
+
+
+def test_a_mocked_job_executor_records_the_job_without_running_it(project: Path) -> None:
+    """runnable's ``mock: true`` on a job executor: the job is recorded as succeeded, its command never runs."""
+    from tests.helpers import cli
+
+    (project / "job.py").write_text("from runnable import ShellJob\n\n\ndef main():\n"
+                                    "    return ShellJob(command='touch ran.txt')\n")
+    (project / "mock.yaml").write_text("job-executor:\n  type: local\n  config:\n    mock: true\n")
+    result = cli(["run", "job.py:main", "-c", "mock.yaml", "--run-id", "mocked"], project)
+    assert result.returncode == 0, result.stderr
+    assert not (project / "ran.txt").exists()
+    from runnable.stores.run_log import FileSystemRunLogStore
+
+    run = FileSystemRunLogStore(str(project / ".run_log_store")).get_run("mocked").to_dict()
+    assert run["status"] == "SUCCESS"
+    assert all(step["mock"] is True for step in run["steps"].values())
+    real = cli(["run", "job.py:main", "--run-id", "real"], project)
+    assert real.returncode == 0 and (project / "ran.txt").exists()
