@@ -41,7 +41,7 @@ def run_definition(
     stores = build_stores(config)
     run_log = _new_run_log(definition, config, choose_run_id(run_id), tag, parameters_file, source)
     _check_parallel_store(executor.config, stores[0])
-    task_runner = _task_runner(config, definition.kind)  # checks Docker and images before anything is written
+    task_runner = _task_runner(config, definition.kind, stores[0])  # checks Docker and images before anything is written
     stores[0].create_run(run_log, to_json(definition))
     return _execute(definition, config, run_log, stores, {}, verbosity, task_runner)
 
@@ -67,7 +67,7 @@ def retry_run(run_id: str, config: Config, *, log_level: str = "WARNING", tag: s
     if run_log.source and check_source is not None:
         check_source(run_log)
     _check_parallel_store(config.require_executor(definition.kind).config, store)
-    task_runner = _task_runner(config, definition.kind)
+    task_runner = _task_runner(config, definition.kind, store)
     run_log.tag = tag or run_log.tag
     run_log.retries += 1
     return _resume(definition, config, run_log, stores, verbosity, task_runner)
@@ -167,6 +167,8 @@ def _execute(
         run_log.code_identity = git.result()
         store.put_run(run_log)
         store.close()
+        if task_runner is not None and hasattr(task_runner, "close"):
+            task_runner.close()
     result = store.get_run(run_log.run_id)
     seconds = time.perf_counter() - started
     what = "retry of" if run_log.retries else definition.kind
@@ -179,13 +181,15 @@ def _execute(
     return result
 
 
-def _task_runner(config: Config, kind: str) -> Any:
-    """Who runs each task: this process (None), or a container per task."""
-    if config.executor_for(kind).type == "local-container":
-        from runnable.runtime.container import runner_for
+def _task_runner(config: Config, kind: str, store: Any) -> Any:
+    """Who runs each task: this process (None), or the executor's target's runner (a container or a
+    fresh process per task)."""
+    import importlib
 
-        return runner_for(config, kind)
-    return None
+    from runnable.compiler.base import target_for_executor
+
+    module = target_for_executor(config.executor_for(kind).type).runner
+    return importlib.import_module(module).runner_for(config, kind, store) if module else None
 
 
 def _verbosity(log_level: str) -> int:
