@@ -174,11 +174,17 @@ def _execute(
     what = "retry of" if run_log.retries else definition.kind
     print(
         f"runnable: {what} run {run_log.run_id} {status} in {seconds:.2f}s "
-        f"({len(result.steps)} steps); details: runnable show {run_log.run_id}",
+        f"({len(result.steps)} steps); {_where_kept(store, run_log.run_id)}",
         file=sys.stderr,
         flush=True,
     )
     return result
+
+
+def _where_kept(store: Any, run_id: str) -> str:
+    if getattr(store, "persistent", True):
+        return f"details: runnable show {run_id}"
+    return "the run was not stored (the 'buffered' run-log store keeps it in memory only)"
 
 
 def _task_runner(config: Config, kind: str, store: Any) -> Any:
