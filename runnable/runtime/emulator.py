@@ -28,6 +28,7 @@ from runnable.runtime.step_process import StepProcessRunner, refuse_memory_store
 
 EXECUTOR = "emulator"
 SPAWN_ENV = "RUNNABLE_EMULATOR_SPAWN"
+CONFIG_ENV = "RUNNABLE_CONFIGURATION_FILE"
 
 
 class EmulatorRunner(StepProcessRunner):
@@ -46,9 +47,12 @@ class EmulatorRunner(StepProcessRunner):
         argv = command[len(("runnable", "execute-step")):]
         sys.stdout.flush()
         sys.stderr.flush()
+        # The step reads the resolved configuration given with -c, as a container does: the
+        # variable naming the original file (which would win over -c) is not passed on.
+        env = {k: v for k, v in os.environ.items() if k != CONFIG_ENV}
         if os.environ.get(SPAWN_ENV) == "1":
-            return subprocess.call([sys.executable, "-m", "runnable.cli", "execute-step", *argv])
-        return self.server.run(argv, dict(os.environ), os.getcwd())
+            return subprocess.call([sys.executable, "-m", "runnable.cli", "execute-step", *argv], env=env)
+        return self.server.run(argv, env, os.getcwd())
 
     @property
     def server(self) -> Any:
