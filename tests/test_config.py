@@ -70,7 +70,7 @@ def test_file_errors(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(
-    ("key", "kind"), [("job-executor", "mini-k8s-job"), ("catalog", "s3"), ("run-log-store", "minio")],
+    ("key", "kind"), [("catalog", "s3"), ("run-log-store", "minio")],
 )
 def test_later_types_are_accepted_but_not_available_yet(key: str, kind: str) -> None:
     config = parse_config({key: {"type": kind}}, "later.yaml")
