@@ -49,6 +49,7 @@ def serve(request_fd: int, reply_fd: int) -> None:
     import importlib
     import signal
 
+    interrupt = signal.getsignal(signal.SIGINT)  # what a step process started by the walker would have
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the step child and the walker, not the server
     for name in WARM_MODULES:
         importlib.import_module(name)
@@ -67,11 +68,14 @@ def serve(request_fd: int, reply_fd: int) -> None:
         if pid == 0:
             requests.close()
             replies.close()
-            signal.signal(signal.SIGINT, signal.default_int_handler)
+            signal.signal(signal.SIGINT, interrupt)
             os._exit(_child(body))
         _, status = os.waitpid(pid, 0)
-        replies.write(os.waitstatus_to_exitcode(status).to_bytes(4, "big", signed=True))
-        replies.flush()
+        try:
+            replies.write(os.waitstatus_to_exitcode(status).to_bytes(4, "big", signed=True))
+            replies.flush()
+        except BrokenPipeError:  # the walker stopped (Ctrl-C): nothing is waiting for the answer
+            return
 
 
 def _child(body: bytes) -> int:
@@ -91,6 +95,9 @@ def _child(body: bytes) -> int:
         code = execute_step(request["argv"])
     except SystemExit as exc:
         code = exc.code if isinstance(exc.code, int) else 1
+    except KeyboardInterrupt:
+        print("Interrupted.", file=sys.stderr)
+        code = 130
     except BaseException:
         import traceback
 

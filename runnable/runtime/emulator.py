@@ -109,4 +109,8 @@ class ForkServer:
                 stream.close()
             except OSError:
                 pass
-        self.process.wait()
+        try:
+            self.process.wait(timeout=10)  # it ends when it reads the closed request pipe
+        except subprocess.TimeoutExpired:  # a step child that ignores Ctrl-C keeps it waiting
+            self.process.kill()
+            self.process.wait()

@@ -84,3 +84,81 @@ def test_in_memory_runs_and_says_the_run_was_not_stored(project: Path) -> None:
     assert not (project / ".run_log_store").exists()
     shown = cli(["show", "m"], project)
     assert shown.returncode == 2 and "No run with id 'm'" in shown.stderr
+
+
+KILLER = """
+import os, signal
+from runnable import Pipeline, PythonTask
+
+def ok() -> int:
+    return 1
+
+def killed() -> None:
+    os.kill(os.getpid(), signal.SIGKILL)
+
+pipeline = Pipeline(steps=[PythonTask(name="ok", function=ok, returns=["one"]),
+                           PythonTask(name="killed", function=killed)])
+"""
+
+
+def test_a_killed_step_process_is_recorded_as_failed(project: Path) -> None:
+    from tests.helpers import write_module
+    from tests.test_examples import read_run
+
+    write_module(project, "killer", KILLER)
+    result = cli(["run", "killer.py:pipeline", "-c", CONFIGS["emulator"], "--run-id", "k"], project)
+    assert result.returncode == 1
+    assert "killed: the process exited with code -9 without recording a result" in result.stderr
+    run_log = read_run(project, "k")
+    assert run_log.status == "FAIL" and run_log.steps["ok"].status == "SUCCESS"
+    assert run_log.steps["killed"].status == "FAIL" and "did not finish" in run_log.steps["killed"].message
+
+
+SLEEPER = """
+import time
+from runnable import Pipeline, PythonTask
+
+def sleepy() -> None:
+    time.sleep(60)
+
+pipeline = Pipeline(steps=[PythonTask(name="sleepy", function=sleepy)])
+"""
+
+
+def test_ctrl_c_stops_the_step_and_leaves_no_process(project: Path) -> None:
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from tests.helpers import write_module
+
+    write_module(project, "sleeper", SLEEPER)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("RUNNABLE_")}
+    process = subprocess.Popen([sys.executable, "-m", "runnable.cli", "run", "sleeper.py:pipeline", "-c",
+                                CONFIGS["emulator"], "--run-id", "c"], cwd=project, env=env, start_new_session=True,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    journals = project / ".run_log_store" / "c" / "steps"
+    deadline = time.time() + 30
+    while time.time() < deadline and len(_session_processes(process.pid)) < 3:  # walker, server, step
+        time.sleep(0.1)
+    time.sleep(0.5)
+    os.killpg(process.pid, signal.SIGINT)  # what Ctrl-C in a terminal does
+    _, err = process.communicate(timeout=30)
+    assert process.returncode in (1, 130), err
+    assert "Interrupted" in err
+    assert _session_processes(process.pid) == []
+    assert journals.is_dir()
+
+
+def _session_processes(session: int) -> list[int]:
+    out = subprocess_run(["ps", "-eo", "pid=,sid=,stat="])
+    return [int(pid) for pid, sid, stat in (line.split()[:3] for line in out.splitlines())
+            if int(sid) == session and not stat.startswith("Z")]
+
+
+def subprocess_run(argv: list[str]) -> str:
+    import subprocess
+
+    return subprocess.run(argv, capture_output=True, text=True, check=True).stdout
