@@ -69,13 +69,10 @@ def test_file_errors(tmp_path: Path) -> None:
         load_config(str(tmp_path / "missing.yaml"))
 
 
-@pytest.mark.parametrize(
-    ("key", "kind"), [("job-executor", "mini-k8s-job")],
-)
-def test_later_types_are_accepted_but_not_available_yet(key: str, kind: str) -> None:
-    config = parse_config({key: {"type": kind}}, "later.yaml")
-    with pytest.raises(NotAvailableError, match=f"{kind}' is not available yet"):
-        config.require_available(key)
+def test_every_store_and_executor_type_of_runnable_050_is_available() -> None:
+    for key, kind in [("job-executor", "mini-k8s-job"), ("catalog", "s3"), ("run-log-store", "minio"),
+                      ("pipeline-executor", "emulator")]:
+        parse_config({key: {"type": kind}}, "types.yaml").require_available(key)
 
 
 def test_example_configs_parse() -> None:

@@ -101,7 +101,9 @@ def execute_definition(
     if options is not None:
         options.executed.append(run_log)
     if run_log.status != "SUCCESS":
-        raise ExecutionFailedError(f"Run {run_log.run_id} failed; see 'runnable show {run_log.run_id}'.", run_log)
+        where = (f"see 'runnable show {run_log.run_id}'" if config["run-log-store"].type != "buffered"
+                 else "its run log was not stored (run-log-store 'buffered'); the output above says why")
+        raise ExecutionFailedError(f"Run {run_log.run_id} failed; {where}.", run_log)
     return run_log
 
 

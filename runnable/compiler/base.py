@@ -29,6 +29,7 @@ if TYPE_CHECKING:
 REGISTRY: dict[str, str] = {
     "local": "runnable.compiler.local",
     "local-container": "runnable.compiler.local_container",
+    "emulator": "runnable.compiler.emulator",
     "ir": "runnable.compiler.ir",
     "compose": "runnable.compiler.compose",
     "k8s": "runnable.compiler.k8s",
@@ -82,6 +83,9 @@ class Target:
     one_container: ClassVar[bool] = False
     #: render options this target reads besides the definition and config (the CLI refuses the others)
     options: ClassVar[frozenset[str]] = frozenset()
+    #: the module under runnable.runtime whose ``runner_for(config, kind, store)`` runs each task
+    #: somewhere other than the walker's process (a container, a fresh process); '' runs them in it
+    runner: ClassVar[str] = ""
 
     def render(self, definition: Definition, request: RenderRequest) -> Rendered:
         raise DefinitionError(f"The {self.name} target runs definitions; it renders nothing. "

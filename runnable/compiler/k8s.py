@@ -24,6 +24,13 @@ _POD_KEYS = {"activeDeadlineSeconds", "nodeSelector", "tolerations", "volumes", 
              "container", "securityContext", "automountServiceAccountToken"}
 _CONTAINER_KEYS = {"image", "env", "imagePullPolicy", "resources", "volumeMounts", "securityContext"}
 RUN_ID_ARGS = ["--run-id", "$(RUNNABLE_JOB_NAME)-$(RUNNABLE_JOB_UID)"]
+MINI = "mini-k8s-job"
+_JOB_TYPES = ("k8s-job", MINI)
+#: set (by executor_config) on a mini-k8s-job's settings: its stores live on the node's disk, not on a PVC
+MINI_FLAG = "__mini__"
+#: runnable's defaults for mini-k8s-job: folders of the (minikube) node, shared with the host by 'minikube mount'
+MINI_RUN_LOG_LOCATION = "/volume/run_logs/"
+MINI_CATALOG_LOCATION = "/volume/catalog/"
 
 
 def executor_config(config: Any, kind: str) -> dict[str, Any]:
@@ -31,10 +38,12 @@ def executor_config(config: Any, kind: str) -> dict[str, Any]:
     if config is None:
         return {}
     own = config.executor_for(kind)
-    if own.type == "k8s-job":
-        return dict(own.config)
+    if own.type in _JOB_TYPES:
+        return {**own.config, MINI_FLAG: True} if own.type == MINI else dict(own.config)
     other = config.executor_for("pipeline" if kind == "job" else "job")
-    return dict(other.config) if other.type == "k8s-job" else {}
+    if other.type not in _JOB_TYPES:
+        return {}
+    return {**other.config, MINI_FLAG: True} if other.type == MINI else dict(other.config)
 
 
 def settings_from(raw: dict[str, Any], image_flag: str = "") -> tuple[kube.PodSettings, dict[str, Any]]:
@@ -126,7 +135,9 @@ _K8S_JOB_KEYS = {
     "part_of": STR,
     "overrides": MAP,
 }
-_MINI_K8S_JOB_KEYS = {**_K8S_JOB_KEYS, "mini_k8s_run_log_location": STR, "mini_k8s_catalog_location": STR}
+# runnable's minikube variant: no PVC, the run log and catalog in folders of the node (hostPath).
+_MINI_K8S_JOB_KEYS = {**{k: v for k, v in _K8S_JOB_KEYS.items() if k != "pvc_claim_name"},
+                      "mini_k8s_run_log_location": STR, "mini_k8s_catalog_location": STR}
 
 
 class K8sTarget(Target):
@@ -136,7 +147,7 @@ class K8sTarget(Target):
     executors = {
         "pipeline-executor": {"k8s-job": TypeSpec(_K8S_JOB_KEYS)},
         "job-executor": {"k8s-job": TypeSpec(_K8S_JOB_KEYS),
-                         "mini-k8s-job": TypeSpec(_MINI_K8S_JOB_KEYS, available=False)},
+                         MINI: TypeSpec(_MINI_K8S_JOB_KEYS)},
     }
     override_key = "k8s-job"
     one_container = True
@@ -170,7 +181,7 @@ def render(definition: Definition, config: Any = None, image: str = "", source: 
     ir_text, ir_hash = kube.ir_identity(definition)
     config_map = kube.ir_config_map(ir_text, ir_hash, config, name, settings,
                                     bool(kube.definition_secrets(definition)))
-    job_spec = _job_spec(definition, name, settings, job_fields, config_map["metadata"]["name"])
+    job_spec = _job_spec(definition, name, settings, job_fields, config_map["metadata"]["name"], _host_paths(raw))
     schedule = raw.get("schedule")
     if schedule:
         cron: dict[str, Any] = {"schedule": str(schedule)}
@@ -197,7 +208,7 @@ def _with_override(settings: kube.PodSettings, raw: dict[str, Any], override: st
 
 
 def _job_spec(definition: Definition, app: str, settings: kube.PodSettings, job_fields: dict[str, Any],
-              config_map_name: str) -> dict[str, Any]:
+              config_map_name: str, host_paths: dict[str, str] | None = None) -> dict[str, Any]:
     env = [
         {"name": "RUNNABLE_JOB_NAME", "valueFrom": {"fieldRef": {"fieldPath": "metadata.labels['job-name']"}}},
         {"name": "RUNNABLE_JOB_UID", "valueFrom": {"fieldRef": {"fieldPath": "metadata.labels['controller-uid']"}}},
@@ -218,6 +229,8 @@ def _job_spec(definition: Definition, app: str, settings: kube.PodSettings, job_
     pod["containers"] = [kube.container("main", settings, ["--all", *RUN_ID_ARGS], env,
                                         [secrets[1]] if secrets else None)]
     pod["volumes"] = kube.volumes(config_map_name, settings) + ([secrets[0]] if secrets else [])
+    if host_paths:
+        _stores_on_node(pod, host_paths)
     spec: dict[str, Any] = {key: job_fields[key] for key in ("activeDeadlineSeconds", "backoffLimit",
                                                                "ttlSecondsAfterFinished") if key in job_fields}
     spec.setdefault("backoffLimit", 2)
@@ -230,3 +243,28 @@ def _job_spec(definition: Definition, app: str, settings: kube.PodSettings, job_
     if settings.annotations:
         spec["template"]["metadata"]["annotations"] = dict(sorted(settings.annotations.items()))
     return spec
+
+
+def _host_paths(raw: dict[str, Any]) -> dict[str, str]:
+    """mini-k8s-job: mount path -> the node's folder holding it (empty for k8s-job)."""
+    if not raw.get(MINI_FLAG):
+        return {}
+    return {kube.RUN_LOG_DIR: str(raw.get("mini_k8s_run_log_location") or MINI_RUN_LOG_LOCATION),
+            kube.CATALOG_DIR: str(raw.get("mini_k8s_catalog_location") or MINI_CATALOG_LOCATION)}
+
+
+def _stores_on_node(pod: dict[str, Any], host_paths: dict[str, str]) -> None:
+    """Replace the PVC holding the stores by the node's folders (hostPath), one volume per store.
+
+    This is what mini-k8s-job is for (a local minikube whose node folders are the laptop's,
+    through 'minikube mount'); it is the one rendering that uses host paths.
+    """
+    names = {kube.RUN_LOG_DIR: "runnable-run-logs", kube.CATALOG_DIR: "runnable-catalog"}
+    volumes = [v for v in pod["volumes"] if v["name"] != kube.STORE_VOLUME]
+    pod["volumes"] = volumes[:1] + [{"name": names[path], "hostPath": {"path": folder, "type": "DirectoryOrCreate"}}
+                                    for path, folder in host_paths.items()] + volumes[1:]
+    for container in pod["containers"]:
+        for mount in container["volumeMounts"]:
+            if mount["name"] == kube.STORE_VOLUME:
+                mount["name"] = names[mount["mountPath"]]
+                mount.pop("subPath", None)

@@ -14,11 +14,9 @@ class Local(Target):
             "local": TypeSpec({"enable_parallel": BOOL, "object_serialisation": BOOL, "overrides": MAP,
                                "max_workers": WORKERS}),
             "mocked": TypeSpec({"patches": MAP}),
-            "emulator": TypeSpec({}, available=False),
         },
         "job-executor": {
             "local": TypeSpec({"mock": BOOL}),
-            "emulator": TypeSpec({}, available=False),
         },
     }
     expands = COMPOSITES

@@ -32,6 +32,7 @@ class LocalContainer(Target):
                  "job-executor": {"local-container": CONTAINER_KEYS}}
     expands = COMPOSITES
     override_key = "local-container"
+    runner = "runnable.runtime.container"
 
 
 TARGET = LocalContainer()

@@ -15,11 +15,9 @@ from typing import Any
 
 from runnable.compiler import container as contract
 from runnable.ir.errors import ConfigError, RunnableError
-from runnable.ir.model import Node, TaskSpec
+from runnable.ir.model import TaskSpec
 from runnable.runtime.context import RunContext
-from runnable.runtime.scope import Scope
-from runnable.runtime.step import record_not_finished
-from runnable.stores.records import FAIL, SUCCESS
+from runnable.runtime.step_process import StepProcessRunner, refuse_memory_store
 
 EXECUTOR = "local-container"
 
@@ -57,12 +55,14 @@ def check_image(client: Any, image: str) -> None:
         ) from None
 
 
-class ContainerRunner:
+class ContainerRunner(StepProcessRunner):
     """Runs one task per container and reads its result back from the run log."""
 
+    executor = EXECUTOR
+    what = "container"
+
     def __init__(self, executor_config: dict[str, Any], full_config: dict[str, Any]) -> None:
-        self.config = executor_config
-        self.full_config = full_config
+        super().__init__(executor_config, full_config)
         self._client: Any = None
         self._client_pid = 0
         self._checked: set[str] = set()
@@ -87,27 +87,16 @@ class ContainerRunner:
         """The executor's settings, with the task's override (overrides={'local-container': key}) on top."""
         return contract.step_settings(self.config, task.overrides.get(EXECUTOR, ""), f"Step {internal!r}")
 
-    def __call__(self, ctx: RunContext, node: Node, internal: str, task: TaskSpec, scope: Scope) -> str:
+    def launch(self, ctx: RunContext, task: TaskSpec, internal: str, command: list[str]) -> int:
         settings = self.settings(task, internal)
         env = {str(k): str(v) for k, v in settings.get("environment", {}).items()}
         env.update({name: ctx.secrets.get(name) for name in task.secrets})  # values at run time only
         env.setdefault("HOME", "/tmp")
         if os.environ.get("TRACEPARENT"):  # the step's span: the container's own spans continue the trace
             env.setdefault("TRACEPARENT", os.environ["TRACEPARENT"])
-        run_folder = os.path.join(ctx.store.root, ctx.run_id)  # type: ignore[attr-defined]
-        command = contract.command(os.path.join(run_folder, "ir.json"), "--run-id", ctx.run_id, "--step", internal,
-                                   config_file=self.container_config(run_folder))
         ctx.say(f"  {internal}: container {settings['docker_image']}")
         labels = {"org.runnable.run-id": ctx.run_id, "org.runnable.step": internal}
-        code = self.run_container(settings, command, env, labels)
-        recorded = ctx.store.get_run(ctx.run_id).steps.get(internal)
-        if recorded is None:
-            record_not_finished(ctx, node, internal)
-            sys.stderr.write(f"{internal}: the container exited with code {code} without recording a result.\n")
-            return FAIL
-        if recorded.status == SUCCESS and recorded.attempts:
-            scope.update(recorded.attempts[-1].output_parameters)
-        return recorded.status
+        return self.run_container(settings, command, env, labels)
 
     def run_container(self, settings: dict[str, Any], command: list[str], env: dict[str, str],
                       labels: dict[str, str] | None = None) -> int:
@@ -149,17 +138,6 @@ class ContainerRunner:
                 except Exception:  # already gone
                     pass
 
-    def container_config(self, run_folder: str) -> str:
-        """The resolved config as JSON in the run's folder: containers read it without a YAML parser."""
-        path = os.path.join(run_folder, "config.json")
-        if not os.path.exists(path):
-            import json
-
-            from runnable.stores.atomic import write_atomic
-
-            write_atomic(path, json.dumps(self.full_config, sort_keys=True).encode(), durable=False)
-        return path
-
     def preflight(self) -> None:
         """Fail before the run starts, with nothing written, when Docker or the image is missing."""
         check_image(self.client, self.config["docker_image"])
@@ -178,7 +156,8 @@ def _limits(resources: dict[str, Any]) -> dict[str, Any]:
     return limits
 
 
-def runner_for(config: Any, definition_kind: str) -> ContainerRunner:
+def runner_for(config: Any, definition_kind: str, store: Any) -> ContainerRunner:
+    refuse_memory_store(store, EXECUTOR)
     executor = config.executor_for(definition_kind)
     runner = ContainerRunner(executor.config, config.to_dict())
     runner.preflight()

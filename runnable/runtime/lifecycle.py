@@ -42,7 +42,7 @@ def run_definition(
     stores = build_stores(config)
     run_log = _new_run_log(definition, config, choose_run_id(run_id), tag, parameters_file, source)
     _check_parallel_store(executor.config, stores[0])
-    task_runner = _task_runner(config, definition.kind)  # checks Docker and images before anything is written
+    task_runner = _task_runner(config, definition.kind, stores[0])  # checks Docker and images before anything is written
     stores[0].create_run(run_log, to_json(definition))
     return _execute(definition, config, run_log, stores, {}, verbosity, task_runner)
 
@@ -69,7 +69,7 @@ def retry_run(run_id: str, config: Config, *, log_level: str = "WARNING", tag: s
     if check_source is not None:
         check_source(run_log)
     _check_parallel_store(config.require_executor(definition.kind).config, store)
-    task_runner = _task_runner(config, definition.kind)
+    task_runner = _task_runner(config, definition.kind, store)
     run_log.tag = tag or run_log.tag
     run_log.retries += 1
     return _resume(definition, config, run_log, stores, verbosity, task_runner)
@@ -175,12 +175,14 @@ def _execute(
         run_log.code_identity = git.result()
         store.put_run(run_log)
         store.close()
+        if task_runner is not None and hasattr(task_runner, "close"):
+            task_runner.close()
     result = store.get_run(run_log.run_id)
     seconds = time.perf_counter() - started
     what = "retry of" if run_log.retries else definition.kind
     print(
         f"runnable: {what} run {run_log.run_id} {status} in {seconds:.2f}s "
-        f"({len(result.steps)} steps); details: runnable show {run_log.run_id}",
+        f"({len(result.steps)} steps); {_where_kept(store, run_log.run_id)}",
         file=sys.stderr,
         flush=True,
     )
@@ -202,13 +204,21 @@ def _task_count(definition: Definition) -> int:
     return count
 
 
-def _task_runner(config: Config, kind: str) -> Any:
-    """Who runs each task: this process (None), or a container per task."""
-    if config.executor_for(kind).type == "local-container":
-        from runnable.runtime.container import runner_for
+def _where_kept(store: Any, run_id: str) -> str:
+    if getattr(store, "persistent", True):
+        return f"details: runnable show {run_id}"
+    return "the run was not stored (the 'buffered' run-log store keeps it in memory only)"
 
-        return runner_for(config, kind)
-    return None
+
+def _task_runner(config: Config, kind: str, store: Any) -> Any:
+    """Who runs each task: this process (None), or the executor's target's runner (a container or a
+    fresh process per task)."""
+    import importlib
+
+    from runnable.compiler.base import target_for_executor
+
+    module = target_for_executor(config.executor_for(kind).type).runner
+    return importlib.import_module(module).runner_for(config, kind, store) if module else None
 
 
 def _verbosity(log_level: str) -> int:

@@ -65,6 +65,8 @@ def check_run_id(run_id: str) -> str:
 class FileSystemRunLogStore:
     """``<log_folder>/<run_id>/run.json``, ``ir.json`` and ``steps/<writer>.jsonl`` journals."""
 
+    persistent = True  # runs outlive the process: 'runnable show' finds them
+
     def __init__(self, log_folder: str = ".run_log_store") -> None:
         self.root = os.fspath(log_folder)
         self._journals: dict[str, int] = {}
@@ -176,7 +178,12 @@ class FileSystemRunLogStore:
 
 
 class MemoryRunLogStore:
-    """Keeps everything in this process: for tests and throw-away runs."""
+    """Keeps everything in this process: for tests and throw-away runs (runnable's ``buffered``).
+
+    Nothing is written anywhere, so no other command can find such a run afterwards.
+    """
+
+    persistent = False
 
     def __init__(self) -> None:
         self.runs: dict[str, dict[str, Any]] = {}

@@ -279,3 +279,54 @@ def test_executor_config_helper_prefers_own_section() -> None:
                            "job-executor": {"type": "k8s-job", "config": {"namespace": "b"}}}, "x")
     assert k8s.executor_config(config, "pipeline")["namespace"] == "a"
     assert k8s.executor_config(config, "job")["namespace"] == "b"
+
+
+# -- mini-k8s-job: runnable's minikube variant ------------------------------------------------------
+
+MINI_CONFIG = "examples/11-jobs/mini-k8s-job.yaml"
+JOB_EXAMPLES = ["examples/11-jobs/catalog.py", "examples/11-jobs/notebooks.py",
+                "examples/11-jobs/passing_parameters_python.py", "examples/11-jobs/python_tasks.py",
+                "examples/11-jobs/scripts.py"]
+
+
+def test_mini_k8s_job_keeps_the_stores_in_the_nodes_folders(project: Path) -> None:
+    config = parse_config({"job-executor": {"type": "mini-k8s-job", "config": {
+        "mini_k8s_run_log_location": "/data/logs", "mini_k8s_catalog_location": "/data/catalog",
+        "jobSpec": {"template": {"spec": {"container": {"image": "example/app:1.2"}}}}}}}, "mini.yaml")
+    config_map, job = _render("examples/11-jobs/python_tasks.py", config)
+    pod = job["spec"]["template"]["spec"]
+    volumes = {v["name"]: v for v in pod["volumes"]}
+    assert not any("persistentVolumeClaim" in v for v in volumes.values())
+    assert volumes["runnable-run-logs"]["hostPath"] == {"path": "/data/logs", "type": "DirectoryOrCreate"}
+    assert volumes["runnable-catalog"]["hostPath"] == {"path": "/data/catalog", "type": "DirectoryOrCreate"}
+    mounts = {m["mountPath"]: m for m in _container(job)["volumeMounts"]}
+    assert mounts["/runnable/run-logs"] == {"name": "runnable-run-logs", "mountPath": "/runnable/run-logs"}
+    assert mounts["/runnable/catalog"] == {"name": "runnable-catalog", "mountPath": "/runnable/catalog"}
+    assert _container(job)["image"] == "example/app:1.2"
+    pod_config = json.loads(config_map["data"]["config.json"])  # the pod's stores are the mounted folders
+    assert pod_config["run-log-store"]["config"]["log_folder"] == "/runnable/run-logs"
+
+
+def test_mini_k8s_job_defaults_and_refuses_a_pvc(project: Path) -> None:
+    config = parse_config({"job-executor": {"type": "mini-k8s-job"}}, "mini.yaml")
+    _, job = _render("examples/11-jobs/python_tasks.py", config)
+    paths = sorted(v["hostPath"]["path"] for v in job["spec"]["template"]["spec"]["volumes"] if "hostPath" in v)
+    assert paths == ["/volume/catalog/", "/volume/run_logs/"]
+    with pytest.raises(ConfigError, match="has no config key 'pvc_claim_name'"):
+        parse_config({"job-executor": {"type": "mini-k8s-job", "config": {"pvc_claim_name": "x"}}}, "mini.yaml")
+
+
+@pytest.mark.parametrize("example", JOB_EXAMPLES)
+def test_golden_mini_k8s_job(example: str, project: Path) -> None:
+    """runnable's mini-k8s-job.yaml on every job example: validated, byte-stable, golden."""
+    from tests.test_examples import _golden, _golden_dir
+
+    args = ["compile", example, "--target", "k8s", "-c", MINI_CONFIG, "-o", "deploy/mini"]
+    result = cli(args, project)
+    assert result.returncode == 0, result.stderr
+    folder = project / "deploy" / "mini"
+    files = {p.name: p.read_text() for p in sorted(folder.iterdir())}
+    golden = _golden_dir(example) / "mini-k8s-job"
+    for name, text in files.items():
+        _golden(golden / name, text)
+    assert sorted(p.name for p in golden.iterdir()) == sorted(files), f"stale files in {golden}"
