@@ -8,7 +8,6 @@ folders for ``runnable validate``, and reports. Without a cluster this is as clo
 
 from __future__ import annotations
 
-import json
 import os
 from typing import TYPE_CHECKING, Any, Iterator, NamedTuple
 
@@ -146,20 +145,25 @@ def _manifest_files(folder: str) -> list[str]:
 
 def _documents(file: str, report: Report) -> Iterator[tuple[str, dict[str, Any]]]:
     """(file:line, mapping) for each document; unreadable text and non-mappings become problems."""
+    from runnable.ir.reading import FileFormatError, decode_utf8, parse_json, parse_yaml_documents, read_bytes
+
     try:
-        with open(file, encoding="utf-8") as handle:
-            text = handle.read()
-    except (OSError, UnicodeDecodeError) as error:
-        report.problems.append((file, f"cannot read the file: {error}"))
+        raw = read_bytes(file)
+    except OSError as error:
+        report.problems.append((file, f"cannot read the file: {error.strerror}"))
         return
-    if file.endswith(".json"):
-        try:
-            parsed = [(1, json.loads(text))]
-        except json.JSONDecodeError as error:
-            report.problems.append((f"{file}:{error.lineno}", f"not valid JSON: {error.msg}"))
-            return
-    else:
-        parsed = _yaml_documents(file, text, report)
+    try:
+        if file.endswith(".json"):
+            parsed = [(1, parse_json(raw, file))]
+        else:
+            parsed = parse_yaml_documents(decode_utf8(raw, file), file)
+    except FileFormatError as error:
+        problem = error.problem if error.problem.startswith("not ") else f"not valid YAML: {error.problem}"
+        report.problems.append((f"{error.source}:{error.line}:{error.column}", problem))
+        return
+    if not parsed:
+        report.problems.append((file, "the file holds no document (it is empty)"))
+        return
     for line, document in parsed:
         if document is None:
             continue  # an empty document, as between two '---'
@@ -167,26 +171,6 @@ def _documents(file: str, report: Report) -> Iterator[tuple[str, dict[str, Any]]
             report.problems.append((f"{file}:{line}", f"the document is a {_type_name(document)}, not a mapping"))
             continue
         yield f"{file}:{line}", document
-
-
-def _yaml_documents(file: str, text: str, report: Report) -> list[tuple[int, Any]]:
-    """(first line, data) of each document up to the first syntax error, which becomes a problem."""
-    import yaml
-
-    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)(text)
-    parsed: list[tuple[int, Any]] = []
-    try:
-        while loader.check_node():
-            node = loader.get_node()
-            parsed.append((node.start_mark.line + 1, loader.construct_document(node)))
-    except yaml.YAMLError as error:
-        mark = getattr(error, "problem_mark", None) or getattr(error, "context_mark", None)
-        where = f"{file}:{mark.line + 1}" if mark is not None else file
-        problem = getattr(error, "problem", None) or str(error)
-        report.problems.append((where, f"not valid YAML: {problem}"))
-    finally:
-        loader.dispose()
-    return parsed
 
 
 def _is_kustomization(file: str, document: dict[str, Any]) -> bool:
