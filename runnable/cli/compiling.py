@@ -24,7 +24,8 @@ def _err(text: str) -> None:
 
 
 def compile_target(target: str, target_name: str = "ir", output: str = "", fmt: str = "yaml", config_file: str = "",
-                   image: str = "", kind: str = "", check: bool = False, out: Say = _out, err: Say = _err) -> int:
+                   image: str = "", kind: str = "", check: bool = False, force: bool = False, out: Say = _out,
+                   err: Say = _err) -> int:
     """Render ``target`` (FILE.py, FILE.py:NAME or a YAML pipeline) for one target; returns the exit code."""
     from runnable.cli.discovery import load_definition
     from runnable.compiler.base import RenderRequest, target as find_target
@@ -46,7 +47,12 @@ def compile_target(target: str, target_name: str = "ir", output: str = "", fmt: 
         from runnable.config import load_config
 
         config = load_config(config_file or None)
-    request = RenderRequest(config=config, image=image, source=source_of(target) if chosen.output != "text" else "",
+    source = ""
+    if chosen.output == "manifests":
+        source = repository_path(target)
+    elif chosen.output != "text":
+        source = source_of(target)
+    request = RenderRequest(config=config, image=image, source=source,
                             kind=kind, output=output, config_file=config_file, fmt=fmt)
     rendered = chosen.render(definition, request)
     if chosen.output == "text":
@@ -56,13 +62,13 @@ def compile_target(target: str, target_name: str = "ir", output: str = "", fmt: 
             out(rendered.text)
         return 0
     if chosen.output == "manifests":
-        return _manifests(rendered, output, check, out, err)
+        return _manifests(rendered, output, check, force, source, out, err)
     write_files(output, rendered.files)
     err(f"wrote {', '.join(sorted(rendered.files))} to {output}")
     return 0
 
 
-def _manifests(rendered: Any, output: str, check: bool, out: Say, err: Say) -> int:
+def _manifests(rendered: Any, output: str, check: bool, force: bool, source: str, out: Say, err: Say) -> int:
     from runnable.compiler import gitops
 
     if check:
@@ -76,6 +82,12 @@ def _manifests(rendered: Any, output: str, check: bool, out: Say, err: Say) -> i
     if not output:
         out(rendered.text)
         return 0
+    foreign = gitops.foreign_files(output, source)
+    if foreign and not force:
+        others = ", ".join(sorted(set(foreign.values())))
+        names = ", ".join(list(foreign)[:5]) + (", ..." if len(foreign) > 5 else "")
+        raise DefinitionError(f"{output} holds the rendering of {others} ({names}), which this one would replace; "
+                              f"compile {source or 'this definition'} into its own folder, or pass --force.")
     removed = gitops.write(output, rendered.files)
     err(f"wrote {len(rendered.files)} files to {output}" + (f"; removed {', '.join(removed)}" if removed else ""))
     return 0
@@ -88,6 +100,28 @@ def write_files(folder: str, files: dict[str, str]) -> None:
     os.makedirs(folder, exist_ok=True)
     for name, text in files.items():
         write_atomic(os.path.join(folder, name), text.encode(), durable=False)
+
+
+def repository_path(target: str) -> str:
+    """The target as a GitOps header names it: relative to its git repository, wherever the command runs from.
+
+    Outside a git repository it is relative to the working directory, as for :func:`source_of`.
+    """
+    from runnable.cli.discovery import split_target
+
+    path, attr = split_target(target)
+    if not os.path.isfile(path):
+        return target
+    real = os.path.realpath(path)
+    folder = os.path.dirname(real)
+    while True:
+        if os.path.exists(os.path.join(folder, ".git")):
+            relative = os.path.relpath(real, folder).replace(os.sep, "/")
+            return relative + (f":{attr}" if attr else "")
+        parent = os.path.dirname(folder)
+        if parent == folder:
+            return source_of(target)
+        folder = parent
 
 
 def source_of(target: str) -> str:

@@ -120,3 +120,22 @@ def test_run_folder_without_run_json_is_reported_everywhere(project: Path) -> No
     assert sorted(p.name for p in (project / ".run_log_store" / "half").iterdir()) == ["steps"]
     listed = cli(["runs"], cwd=project)
     assert listed.returncode == 0 and "half" not in listed.stdout
+
+
+@pytest.mark.parametrize("command", [["show", "r1"], ["show", "r1", "--json"], ["runs"],
+                                     ["compile", "stub.yaml"], ["compile", "stub.yaml", "--target", "argo"]])
+def test_a_reader_that_goes_away_ends_the_command_quietly(project: Path, command: list[str]) -> None:
+    """``runnable show X | head -1``: no 'Broken pipe' error, the exit status a shell gives ``cat`` (141)."""
+    import os
+    import subprocess
+    import sys
+
+    (project / "stub.yaml").write_text(STUB_PIPELINE)
+    assert cli(["run", "stub.yaml", "--run-id", "r1"], cwd=project).returncode == 0
+    env = {k: v for k, v in os.environ.items() if not k.startswith("RUNNABLE_")}
+    process = subprocess.Popen([sys.executable, "-m", "runnable.cli", *command], cwd=project, env=env,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    process.stdout.close()  # the reader is gone before the first byte
+    stderr = process.stderr.read().decode()
+    assert process.wait() == 141, stderr
+    assert stderr == ""
