@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any, Iterator, NamedTuple
 
 from runnable.compiler.checks import argo_schema
 from runnable.compiler.checks.argo_rules import argo_problems, workflow_templates
-from runnable.compiler.checks.kube_rules import K8S_VERSION, builtin_problems, object_problems
+from runnable.compiler.checks.kube_rules import K8S_VERSION, api_problem, builtin_problems, object_problems
 from runnable.ir.errors import DefinitionError, RunnableError
 
 if TYPE_CHECKING:
@@ -101,10 +101,18 @@ def _examine(documents: list[Any], rendered: bool) -> tuple[list[tuple[int, str]
                 found.append((index, f"{label}: <root>: needs a string apiVersion and kind"))
                 continue
             if kind in argo_schema.KINDS and api_version.split("/")[0] == "argoproj.io":
+                mistake = api_problem(api_version, kind, argo_schema.KINDS)
+                if mistake is not None:
+                    found.append((index, f"{label}: <root>: {mistake}"))
+                    continue
                 messages = argo_problems(item, shared)
             else:
                 messages = builtin_problems(item)
                 if messages is None:
+                    mistake = api_problem(api_version, kind, argo_schema.KINDS)  # a typo in a group we know?
+                    if mistake is not None:
+                        found.append((index, f"{label}: <root>: {mistake}"))
+                        continue
                     skipped.append((index, f"{label}: no schema for kind {kind} ({api_version}) in Kubernetes "
                                            f"{K8S_VERSION} or Argo Workflows; not checked"))
                     continue
