@@ -111,24 +111,22 @@ def load_config(configuration_file: str | os.PathLike[str] | None = None) -> Con
     path = resolve_config_path(configuration_file)
     if path is None:
         return parse_config({}, "defaults")
+    from runnable.ir.reading import decode_utf8, parse_json, parse_yaml, read_bytes
+
     try:
-        with open(path, encoding="utf-8") as handle:
-            text = handle.read()
+        raw = read_bytes(path)
     except FileNotFoundError:
         raise ConfigError(f"Configuration file {str(path)!r} does not exist.") from None
-    except (IsADirectoryError, PermissionError, UnicodeDecodeError) as exc:
+    except (IsADirectoryError, PermissionError) as exc:
         raise ConfigError(f"Configuration file {str(path)!r} cannot be read: {exc}.") from None
     try:
         if str(path).endswith(".json"):  # what the runtime hands to containers: no YAML parser needed
-            import json
-
-            data = json.loads(text)
+            data = parse_json(raw, str(path))
         else:
-            from runnable.ir.serialize import load_yaml
-
-            data = load_yaml(text)
+            data = parse_yaml(decode_utf8(raw, str(path)), str(path))
     except ValueError as exc:
-        raise ConfigError(f"Configuration file {str(path)!r} is not valid YAML: {exc}") from None
+        kind = "JSON" if str(path).endswith(".json") else "YAML"
+        raise ConfigError(f"Configuration file {str(path)!r} is not valid {kind}: {exc}") from None
     return parse_config(data, str(path))
 
 

@@ -13,7 +13,7 @@ _SKIPPED = {"kustomization.yaml", "kustomization.yml"}
 
 def read_documents(path: str) -> list[dict[str, Any]]:
     """The objects of a file, or of every YAML file of a folder (sorted; ConfigMaps are sent first anyway)."""
-    from runnable.ir.serialize import load_yaml_documents
+    from runnable.ir.reading import decode_utf8, parse_yaml_documents, read_bytes
 
     if os.path.isdir(path):
         files = [os.path.join(path, name) for name in sorted(os.listdir(path))
@@ -24,10 +24,10 @@ def read_documents(path: str) -> list[dict[str, Any]]:
         raise RunnableError(f"{path!r} is neither a rendered folder nor a file.")
     documents: list[dict[str, Any]] = []
     for file in files:
-        with open(file, encoding="utf-8") as handle:
-            text = handle.read()
         try:
-            loaded = load_yaml_documents(text)
+            loaded = [data for _, data in parse_yaml_documents(decode_utf8(read_bytes(file), file), file)]
+        except OSError as exc:
+            raise RunnableError(f"{file} cannot be read: {exc.strerror}.") from None
         except ValueError as exc:
             raise RunnableError(f"{file} is not valid YAML: {exc}") from None
         for document in loaded:

@@ -25,6 +25,10 @@ def _friendly(command: Callable[..., Any]) -> Callable[..., Any]:
         except RunnableError as exc:
             click.echo(f"Error: {exc}", err=True)
             sys.exit(exc.exit_code)
+        except BrokenPipeError:
+            from runnable.compiler.container import quiet_broken_pipe
+
+            sys.exit(quiet_broken_pipe())
         except OSError as exc:  # a folder that is a file, no permission, a full disk...
             where = f" ({exc.filename})" if exc.filename else ""
             click.echo(f"Error: {exc.strerror or exc}{where}.", err=True)
@@ -103,13 +107,14 @@ def run(target: str, config_file: str, parameters_file: str, run_id: str, tag: s
 @click.option("--graph", is_flag=True, help="Add the pipeline's Mermaid graph to the -o folder's README.md.")
 @click.option("-p", "--parameters-file", default="",
               help="Initial parameters (argo: exposed as workflow arguments, as expose_parameters_as_inputs says).")
+@click.option("--force", is_flag=True, help="Replace the rendering of another definition in the -o folder.")
 @_friendly
 def compile_(target: str, target_name: str, output: str, fmt: str, config_file: str, image: str, kind: str,
-             check: bool, graph: bool, parameters_file: str) -> None:
+             check: bool, graph: bool, parameters_file: str, force: bool) -> None:
     """Compile a job or pipeline without running it."""
     from runnable.cli.compiling import compile_target
 
-    code = compile_target(target, target_name, output, fmt, config_file, image, kind, check,
+    code = compile_target(target, target_name, output, fmt, config_file, image, kind, check, force,
                           out=lambda text: click.echo(text, nl=False), err=lambda text: click.echo(text, err=True),
                           graph=graph, parameters_file=parameters_file)
     sys.exit(code)
@@ -380,7 +385,15 @@ def _source(target: str) -> str:
 
 
 def main() -> None:
-    cli(prog_name="runnable")
+    try:
+        try:
+            cli(prog_name="runnable")
+        finally:
+            sys.stdout.flush()  # here, not at interpreter exit, so that a reader gone away is handled below
+    except BrokenPipeError:
+        from runnable.compiler.container import quiet_broken_pipe
+
+        sys.exit(quiet_broken_pipe())
 
 
 if __name__ == "__main__":

@@ -24,8 +24,8 @@ def _err(text: str) -> None:
 
 
 def compile_target(target: str, target_name: str = "ir", output: str = "", fmt: str = "yaml", config_file: str = "",
-                   image: str = "", kind: str = "", check: bool = False, out: Say = _out, err: Say = _err,
-                   graph: bool = False, parameters_file: str = "") -> int:
+                   image: str = "", kind: str = "", check: bool = False, force: bool = False, out: Say = _out,
+                   err: Say = _err, graph: bool = False, parameters_file: str = "") -> int:
     """Render ``target`` (FILE.py, FILE.py:NAME or a YAML pipeline) for one target; returns the exit code."""
     from runnable.cli.discovery import load_definition
     from runnable.compiler.base import RenderRequest, target as find_target
@@ -55,7 +55,12 @@ def compile_target(target: str, target_name: str = "ir", output: str = "", fmt: 
         from runnable.runtime.parameters import initial_parameters
 
         parameters = {name: spec["value"] for name, spec in initial_parameters(parameters_file).items()}
-    request = RenderRequest(config=config, image=image, source=source_of(target) if chosen.output != "text" else "",
+    source = ""
+    if chosen.output == "manifests":
+        source = repository_path(target)
+    elif chosen.output != "text":
+        source = source_of(target)
+    request = RenderRequest(config=config, image=image, source=source,
                             kind=kind, output=output, config_file=config_file, fmt=fmt, parameters=parameters)
     rendered = chosen.render(definition, request)
     for notice in rendered.notices:
@@ -69,7 +74,7 @@ def compile_target(target: str, target_name: str = "ir", output: str = "", fmt: 
             out(rendered.text)
         return 0
     if chosen.output == "manifests":
-        return _manifests(rendered, output, check, out, err)
+        return _manifests(rendered, output, check, force, source, out, err)
     write_files(output, rendered.files)
     err(f"wrote {', '.join(sorted(rendered.files))} to {output}")
     return 0
@@ -88,7 +93,7 @@ def _add_graph(files: dict[str, str], definition: Any, output: str, source: str)
     files["README.md"] = readme_with_graph(current, named(definition, stem), source)
 
 
-def _manifests(rendered: Any, output: str, check: bool, out: Say, err: Say) -> int:
+def _manifests(rendered: Any, output: str, check: bool, force: bool, source: str, out: Say, err: Say) -> int:
     from runnable.compiler import gitops
 
     if check:
@@ -107,6 +112,12 @@ def _manifests(rendered: Any, output: str, check: bool, out: Say, err: Say) -> i
     if not output:
         out(rendered.text)
         return 0
+    foreign = gitops.foreign_files(output, source)
+    if foreign and not force:
+        others = ", ".join(sorted(set(foreign.values())))
+        names = ", ".join(list(foreign)[:5]) + (", ..." if len(foreign) > 5 else "")
+        raise DefinitionError(f"{output} holds the rendering of {others} ({names}), which this one would replace; "
+                              f"compile {source or 'this definition'} into its own folder, or pass --force.")
     removed = gitops.write(output, rendered.files)
     err(f"wrote {len(rendered.files)} files to {output}" + (f"; removed {', '.join(removed)}" if removed else ""))
     return 0
@@ -119,6 +130,28 @@ def write_files(folder: str, files: dict[str, str]) -> None:
     os.makedirs(folder, exist_ok=True)
     for name, text in files.items():
         write_atomic(os.path.join(folder, name), text.encode(), durable=False)
+
+
+def repository_path(target: str) -> str:
+    """The target as a GitOps header names it: relative to its git repository, wherever the command runs from.
+
+    Outside a git repository it is relative to the working directory, as for :func:`source_of`.
+    """
+    from runnable.cli.discovery import split_target
+
+    path, attr = split_target(target)
+    if not os.path.isfile(path):
+        return target
+    real = os.path.realpath(path)
+    folder = os.path.dirname(real)
+    while True:
+        if os.path.exists(os.path.join(folder, ".git")):
+            relative = os.path.relpath(real, folder).replace(os.sep, "/")
+            return relative + (f":{attr}" if attr else "")
+        parent = os.path.dirname(folder)
+        if parent == folder:
+            return source_of(target)
+        folder = parent
 
 
 def source_of(target: str) -> str:

@@ -52,6 +52,9 @@ def resolve(spec: str, options: LaunchOptions) -> tuple[Any, list[Any]]:
     """(definition object or None, run logs produced while calling the user's code)."""
     path, attr = split_target(spec)
     if not os.path.isfile(path):
+        if os.path.isdir(path):
+            raise DefinitionError(f"{path!r} is a folder; give a Python file (.py) or a YAML pipeline (.yaml) "
+                                  "that defines the job or pipeline.")
         raise DefinitionError(f"File {path!r} does not exist.")
     if path.endswith(YAML_SUFFIXES):
         return StaticDefinition(_yaml_definition(path)), []
@@ -127,8 +130,15 @@ def _yaml_definition(path: str) -> Any:
     from runnable.dsl.yaml_pipeline import definition_from_yaml
     from runnable.runtime.loading import resolve_callable
 
-    with open(path, encoding="utf-8") as handle:
-        definition = definition_from_yaml(handle.read(), path)
+    from runnable.ir.reading import FileFormatError, decode_utf8, read_bytes
+
+    try:
+        text = decode_utf8(read_bytes(path), path)
+    except FileFormatError as exc:
+        raise DefinitionError(f"{path} is not valid YAML: {exc}") from None
+    except OSError as exc:
+        raise DefinitionError(f"{path!r} cannot be read: {exc.strerror}.") from None
+    definition = definition_from_yaml(text, path)
     for where, ref in _python_refs(definition.graph):
         resolve_callable(ref, f"{path}: {where}")  # fail now, not in the middle of a run
     return definition

@@ -38,13 +38,14 @@ def _compile(argv: list[str]) -> None:
     from runnable.compiler.container import exit_code, split_arguments
 
     try:
-        positional, flags, given = split_arguments(argv, set(_COMPILE_OPTIONS), {"--check"})
+        positional, flags, given = split_arguments(argv, set(_COMPILE_OPTIONS), {"--check", "--force"})
     except ValueError:
         return
     if len(positional) != 1:
         return
     options: dict[str, object] = {_COMPILE_OPTIONS[name]: value for name, value in given.items()}
     options["check"] = "--check" in flags
+    options["force"] = "--force" in flags
     gc.disable()
     try:
         from runnable.cli.compiling import compile_target
@@ -55,7 +56,12 @@ def _compile(argv: list[str]) -> None:
         if failed is None:
             raise
         code = failed
-    sys.stdout.flush()
+    try:
+        sys.stdout.flush()
+    except BrokenPipeError:
+        from runnable.compiler.container import quiet_broken_pipe
+
+        code = quiet_broken_pipe()
     sys.stderr.flush()
     os._exit(code)
 

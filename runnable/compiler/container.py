@@ -20,6 +20,7 @@ DEFAULT_IMAGE = "runnable-project:latest"
 PROJECT_DIR = "/project"  # where `runnable image build --include-project` puts the code
 
 SUCCEEDED, FAILED, USAGE, INTERRUPTED = 0, 1, 2, 130
+BROKEN_PIPE = 141  # 128 + SIGPIPE: what a shell reports for a command whose reader went away
 EXIT_CODES = {SUCCEEDED: "the step (or run) succeeded", FAILED: "it failed (the run log says how)",
               USAGE: "a usage or configuration error: nothing ran", INTERRUPTED: "interrupted"}
 
@@ -122,6 +123,23 @@ def split_arguments(argv: list[str], value_options: set[str], flag_options: set[
     return positional, flags, options
 
 
+def quiet_broken_pipe() -> int:
+    """The reader of our output went away (``runnable show X | head -1``): stop without a word, as ``cat`` does.
+
+    Standard output is pointed at /dev/null so that the interpreter's last flush cannot fail again.
+    """
+    import os
+    import sys
+
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError):
+        pass
+    return BROKEN_PIPE
+
+
 def exit_code(exc: BaseException) -> int | None:
     """Print a user's mistake as one ``Error:`` line and give its exit code; None for a real bug."""
     import sys
@@ -129,6 +147,8 @@ def exit_code(exc: BaseException) -> int | None:
     if isinstance(exc, RunnableError):
         print(f"Error: {exc}", file=sys.stderr)
         return exc.exit_code
+    if isinstance(exc, BrokenPipeError):
+        return quiet_broken_pipe()
     if isinstance(exc, OSError):
         where = f" ({exc.filename})" if exc.filename else ""
         print(f"Error: {exc.strerror or exc}{where}.", file=sys.stderr)

@@ -48,8 +48,11 @@ def one_line(text: str) -> str:
     return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
 
 
+_HEADER_END = "; do not edit by hand."
+
+
 def _header(source: str, ir_hash: str, how: str) -> str:
-    return (f"{HEADER_MARK} from {one_line(source) or 'a definition'}; do not edit by hand.\n"
+    return (f"{HEADER_MARK} from {one_line(source) or 'a definition'}{_HEADER_END}\n"
             f"# IR sha256:{ir_hash}\n"
             f"# Apply: {how}\n")
 
@@ -67,6 +70,34 @@ def stale_files(folder: str, files: dict[str, str]) -> list[str]:
             if handle.read(len(HEADER_MARK)) == HEADER_MARK:
                 stale.append(name)
     return stale
+
+
+def rendered_from(path: str) -> str | None:
+    """The source named in the header of a file runnable rendered, or None for any other file."""
+    try:
+        with open(path, encoding="utf-8", errors="replace") as handle:
+            first = handle.readline().rstrip("\n")
+    except OSError:
+        return None
+    prefix = f"{HEADER_MARK} from "
+    if not first.startswith(prefix) or not first.endswith(_HEADER_END):
+        return None
+    return first[len(prefix):-len(_HEADER_END)]
+
+
+def foreign_files(folder: str, source: str) -> dict[str, str]:
+    """Rendered files of ``folder`` whose header names another source than ``source``: name -> that source."""
+    if not os.path.isdir(folder):
+        return {}
+    mine = one_line(source) or "a definition"
+    found = {}
+    for name in sorted(os.listdir(folder)):
+        path = os.path.join(folder, name)
+        if name.endswith(".yaml") and os.path.isfile(path):
+            other = rendered_from(path)
+            if other is not None and other != mine:
+                found[name] = other
+    return found
 
 
 def diff(folder: str, files: dict[str, str]) -> str:

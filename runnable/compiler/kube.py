@@ -270,8 +270,22 @@ def ir_config_map(ir_text: str, ir_hash: str, config: Any, base_name: str, setti
         "apiVersion": "v1",
         "kind": "ConfigMap",
         "metadata": metadata(name, base_name, settings, ir_hash, {"app.kubernetes.io/component": "definition"}),
-        "data": {"config.json": config_text, "ir.json": ir_text},
+        "data": {"config.json": config_text, "ir.json": readable_ir(ir_text, len(config_text))},
     }
+
+
+# The ConfigMap keeps the IR readable (one key per line, so a one-step change is a one-line diff in a
+# GitOps repository) while that leaves room under the 1 MiB a ConfigMap holds; a larger IR stays compact.
+# The name's digest and the IR hash cover the canonical text either way.
+READABLE_IR_BUDGET = 768 * 1024
+
+
+def readable_ir(ir_text: str, other_bytes: int = 0) -> str:
+    """The IR indented one key per line, or the compact canonical text when that would not fit."""
+    if len(ir_text) + other_bytes > READABLE_IR_BUDGET:
+        return ir_text
+    pretty = json.dumps(json.loads(ir_text), sort_keys=True, indent=1, ensure_ascii=False) + "\n"
+    return pretty if len(pretty.encode()) + other_bytes <= READABLE_IR_BUDGET else ir_text
 
 
 def metadata(name: str, app: str, settings: PodSettings, ir_hash: str,

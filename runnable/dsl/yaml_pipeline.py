@@ -52,7 +52,7 @@ def definition_from_yaml(text: str, source: str) -> Definition:
     from runnable.ir.serialize import load_yaml
 
     try:
-        data = load_yaml(text)
+        data = load_yaml(text, source)
     except ValueError as exc:
         raise DefinitionError(f"{source} is not valid YAML: {exc}") from None
     if not isinstance(data, dict) or not isinstance(data.get("dag"), dict):

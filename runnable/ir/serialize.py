@@ -72,34 +72,28 @@ def loads(text: str, source: str = "IR") -> Definition:
     stripped = text.lstrip()
     try:
         if stripped.startswith("{"):
-            data = json.loads(text)
+            from runnable.ir.reading import parse_json
+
+            data = parse_json(text, source)
         else:
-            data = load_yaml(text)
+            data = load_yaml(text, source)
     except ValueError as exc:
         raise DefinitionError(f"{source} could not be parsed: {exc}") from None
     return from_dict(data, source)
 
 
-def load_yaml(text: str) -> Any:
-    """Safe YAML load with the C loader when present (it is several times faster)."""
-    import yaml
+def load_yaml(text: str, source: str = "<text>") -> Any:
+    """The one document of a YAML text; ValueError (a located FileFormatError) when it is not valid."""
+    from runnable.ir.reading import parse_yaml
 
-    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-    try:
-        return yaml.load(text, Loader=loader)  # noqa: S506 - a safe loader
-    except yaml.YAMLError as exc:
-        raise ValueError(str(exc)) from None
+    return parse_yaml(text, source)
 
 
-def load_yaml_documents(text: str) -> list[Any]:
+def load_yaml_documents(text: str, source: str = "<text>") -> list[Any]:
     """Every document of a multi-document YAML text."""
-    import yaml
+    from runnable.ir.reading import parse_yaml_documents
 
-    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-    try:
-        return list(yaml.load_all(text, Loader=loader))  # noqa: S506 - a safe loader
-    except yaml.YAMLError as exc:
-        raise ValueError(str(exc)) from None
+    return [data for _, data in parse_yaml_documents(text, source)]
 
 
 def dump_yaml(data: Any) -> str:

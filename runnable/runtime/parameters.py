@@ -45,22 +45,28 @@ def initial_parameters(parameters_file: str | os.PathLike[str] | None) -> Parame
 
 
 def decode_env_value(raw: str) -> Any:
-    """JSON when it parses (``5`` is an int, ``"5"`` a string); otherwise the text itself."""
+    """JSON when it parses (``5`` is an int, ``"5"`` a string); otherwise the text itself.
+
+    ``NaN`` and ``Infinity`` are not JSON, so they stay text: a run record must stay valid JSON.
+    """
     try:
-        return json.loads(raw)
+        return json.loads(raw, parse_constant=_not_json)
     except ValueError:
         return raw
 
 
+def _not_json(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
+
+
 def _read_parameters_file(path: str) -> Parameters:
-    from runnable.ir.serialize import load_yaml
+    from runnable.ir.reading import read_yaml_file
 
     try:
-        with open(path, encoding="utf-8") as handle:
-            data = load_yaml(handle.read())
+        data = read_yaml_file(path)
     except FileNotFoundError:
         raise ParameterError(f"Parameters file {str(path)!r} does not exist.") from None
-    except (IsADirectoryError, PermissionError, UnicodeDecodeError) as exc:
+    except (IsADirectoryError, PermissionError) as exc:
         raise ParameterError(f"Parameters file {str(path)!r} cannot be read: {exc}.") from None
     except ValueError as exc:
         raise ParameterError(f"Parameters file {str(path)!r} is not valid YAML: {exc}") from None
@@ -74,8 +80,13 @@ def _read_parameters_file(path: str) -> Parameters:
     for name, value in data.items():
         check_parameter_name(name, f"Parameters file {str(path)!r}")
         try:
-            json.dumps(value)
-        except (TypeError, ValueError):
+            json.dumps(value, allow_nan=False)
+        except ValueError:
+            raise ParameterError(
+                f"Parameters file {str(path)!r}: {name!r} holds NaN or an infinity, which JSON (and so the run "
+                f"record) cannot hold; quote it ('nan') to pass it as text."
+            ) from None
+        except TypeError:
             raise ParameterError(
                 f"Parameters file {str(path)!r}: {name!r} has a value JSON cannot hold ({type(value).__name__})."
             ) from None

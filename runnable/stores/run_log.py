@@ -47,6 +47,20 @@ def _read(path: str) -> bytes:
         return handle.read()
 
 
+def read_record(path: str) -> Any:
+    """A JSON record of the store, or one clear error naming the file, line and column that is damaged."""
+    from runnable.ir.reading import parse_json
+
+    try:
+        return parse_json(_read(path), path)
+    except ValueError as exc:
+        raise RunnableError(_damaged(str(exc))) from None
+
+
+def _damaged(located_problem: str) -> str:
+    return f"A run record is damaged: {located_problem}. Restore it or remove the run's folder."
+
+
 def check_run_id(run_id: str) -> str:
     """Run ids name folders and Kubernetes objects later: keep them simple."""
     if (
@@ -60,6 +74,11 @@ def check_run_id(run_id: str) -> str:
             "at most 128 characters, not starting with '.' or '-'."
         )
     return run_id
+
+
+def _never_started(run_id: str, folder: str) -> str:
+    return (f"Run {run_id!r} never started: its folder {folder} has no run.json (the process that created it "
+            "stopped before writing it, or is starting right now), so none of its steps ran. Remove that folder to use the run id again.")
 
 
 class FileSystemRunLogStore:
@@ -83,6 +102,8 @@ class FileSystemRunLogStore:
         except FileExistsError:
             if not os.path.isdir(self.root):
                 raise RunnableError(f"The run-log folder {self.root!r} exists but is not a folder.") from None
+            if not os.path.exists(os.path.join(folder, "run.json")):
+                raise RunLogExistsError(_never_started(run.run_id, folder)) from None
             raise RunLogExistsError(
                 f"A run with id {run.run_id!r} already exists in {self.root}; choose another run id "
                 f"or use 'runnable retry {run.run_id}' to retry it."
@@ -132,12 +153,17 @@ class FileSystemRunLogStore:
     def get_run(self, run_id: str) -> RunLog:
         folder = self._run_dir(run_id)
         try:
-            header = json.loads(_read(os.path.join(folder, "run.json")))
+            header = read_record(os.path.join(folder, "run.json"))
         except FileNotFoundError:
+            if os.path.isdir(folder):
+                raise RunnableError(_never_started(run_id, folder)) from None
             raise RunNotFoundError(
                 f"No run with id {run_id!r} in {self.root}; 'runnable runs' lists the known runs."
             ) from None
-        run = RunLog.from_dict(header)
+        try:
+            run = RunLog.from_dict(header)
+        except (KeyError, TypeError, AttributeError, ValueError) as exc:
+            raise RunnableError(_damaged(f"{os.path.join(folder, 'run.json')}: not a run header ({exc})")) from None
         latest: dict[str, tuple[int, dict[str, Any] | None]] = {}
         for entry in os.scandir(os.path.join(folder, "steps")):
             if not entry.name.endswith(".jsonl"):

@@ -353,15 +353,15 @@ def test_validate_path_on_a_folder(tmp_path: Path) -> None:
                      "no-api-version.yaml", "unknown.yaml", "unparsable.yml", "values.yaml"]
     problems = {(str(Path(where).relative_to(tmp_path)), message) for where, message in report.problems}
     where = {w for w, _ in problems}
-    assert where == {"bad.json:3", f"broken.yaml:{broken_line}", "compose-bad/docker-compose.yaml:1",
-                     "k/kustomization.yaml:1", "list.yaml:1", "no-api-version.yaml:1", "unparsable.yml:4"}, problems
+    assert where == {"bad.json:3:3", f"broken.yaml:{broken_line}", "compose-bad/docker-compose.yaml:1",
+                     "k/kustomization.yaml:1", "list.yaml:1", "no-api-version.yaml:1", "unparsable.yml:4:1"}, problems
     text = "\n".join(f"{w} {m}" for w, m in sorted(problems))
-    assert "bad.json:3 not valid JSON" in text
+    assert "bad.json:3:3 not valid JSON" in text
     assert f"broken.yaml:{broken_line} Job/etl-extract: spec.template.spec.restartPolicy" in text
     assert "compose-bad/docker-compose.yaml:1 compose file: The rendered compose file is invalid at services.a" in text
     assert "k/kustomization.yaml:1 Kustomization: resources.1: 'missing.yaml' does not exist" in text
     assert "list.yaml:1 the document is a list, not a mapping" in text
-    assert "unparsable.yml:4 not valid YAML" in text
+    assert "unparsable.yml:4:1 not valid YAML" in text
     assert "no-api-version.yaml:1 Job/j: <root>: needs a string apiVersion and kind" in text
     skipped = sorted((str(Path(w).relative_to(tmp_path)), m) for w, m in report.skipped)
     assert skipped == [("ir.json:1", "not a Kubernetes object (no apiVersion or metadata)"),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 import subprocess
 from pathlib import Path
@@ -10,6 +11,7 @@ import pytest
 import yaml
 
 from runnable.compiler import gitops
+from runnable.ir.serialize import canonical_json, sha256_hex
 from tests.helpers import cli
 
 PIPELINE = "examples/07-map/map.py"
@@ -92,3 +94,55 @@ def test_files_are_named_after_their_objects() -> None:
     document = {"kind": "WorkflowTemplate", "metadata": {"name": "train"}}
     assert gitops.file_name(document) == "workflowtemplate-train.yaml"
     assert gitops.file_name({"kind": "Workflow", "metadata": {"generateName": "train-"}}) == "workflow-train.yaml"
+
+
+# ---------------------------------------------------------------- rough edges: cwd, a shared folder, readable IR
+
+def test_check_passes_from_any_directory_of_the_repository(project: Path) -> None:
+    _git(project, "init", "-q")
+    assert _compile(project, "dev").returncode == 0
+    header = (project / "deploy" / "dev" / "kustomization.yaml").read_text().splitlines()[0]
+    assert header == f"# Rendered by runnable from {PIPELINE}; do not edit by hand."
+    (project / "ci").mkdir()
+    from_elsewhere = cli(["compile", f"../{PIPELINE}", "--target", "argo", "-c", f"../{ENVIRONMENTS['dev']}",
+                          "-o", "../deploy/dev", "--check"], project / "ci", env={"PYTHONPATH": str(project)})
+    assert from_elsewhere.returncode == 0, from_elsewhere.stdout + from_elsewhere.stderr
+    assert "up to date" in from_elsewhere.stderr
+
+
+def test_a_second_pipeline_into_the_same_folder_is_refused_unless_forced(project: Path) -> None:
+    assert _compile(project, "dev").returncode == 0
+    folder = project / "deploy" / "dev"
+    before = {path.name: path.read_text() for path in folder.iterdir()}
+    other = "examples/02-sequential/traversal.py"
+    second = cli(["compile", other, "--target", "argo", "-o", "deploy/dev"], project)
+    assert second.returncode == 2, second.stderr
+    [line] = [line for line in second.stderr.splitlines() if line.startswith("Error:")]
+    assert f"deploy/dev holds the rendering of {PIPELINE}" in line and "--force" in line
+    assert {path.name: path.read_text() for path in folder.iterdir()} == before
+
+    forced = cli(["compile", other, "--target", "argo", "-o", "deploy/dev", "--force"], project)
+    assert forced.returncode == 0, forced.stderr
+    assert all(gitops.rendered_from(str(path)) == other for path in folder.iterdir())
+    again = cli(["compile", other, "--target", "argo", "-o", "deploy/dev"], project)  # its own folder now
+    assert again.returncode == 0, again.stderr
+
+
+def test_the_ir_in_the_config_map_is_one_key_per_line(project: Path) -> None:
+    assert _compile(project, "dev").returncode == 0
+    [config_map] = [doc for doc in _objects(project / "deploy" / "dev").values() if doc["kind"] == "ConfigMap"]
+    text = config_map["data"]["ir.json"]
+    lines = text.splitlines()
+    assert len(lines) > 20 and lines[0] == "{" and all(line.count('":') <= 1 for line in lines)
+    ir = json.loads(text)
+    annotation = config_map["metadata"]["annotations"]["runnable/ir-hash"]
+    assert annotation == f"sha256:{sha256_hex(canonical_json(ir))}"
+
+
+def test_a_large_ir_stays_compact_in_its_config_map() -> None:
+    from runnable.compiler.kube import READABLE_IR_BUDGET, readable_ir
+
+    small = '{"a":{"b":[1,2]}}'
+    assert readable_ir(small) == '{\n "a": {\n  "b": [\n   1,\n   2\n  ]\n }\n}\n'
+    big = '{"k":"' + "x" * READABLE_IR_BUDGET + '"}'
+    assert readable_ir(big) == big

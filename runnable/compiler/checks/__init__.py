@@ -8,13 +8,12 @@ folders for ``runnable validate``, and reports. Without a cluster this is as clo
 
 from __future__ import annotations
 
-import json
 import os
 from typing import TYPE_CHECKING, Any, Iterator, NamedTuple
 
 from runnable.compiler.checks import argo_schema
 from runnable.compiler.checks.argo_rules import argo_problems, workflow_templates
-from runnable.compiler.checks.kube_rules import K8S_VERSION, builtin_problems, object_problems
+from runnable.compiler.checks.kube_rules import K8S_VERSION, api_problem, builtin_problems, object_problems
 from runnable.ir.errors import DefinitionError, RunnableError
 
 if TYPE_CHECKING:
@@ -102,10 +101,18 @@ def _examine(documents: list[Any], rendered: bool) -> tuple[list[tuple[int, str]
                 found.append((index, f"{label}: <root>: needs a string apiVersion and kind"))
                 continue
             if kind in argo_schema.KINDS and api_version.split("/")[0] == "argoproj.io":
+                mistake = api_problem(api_version, kind, argo_schema.KINDS)
+                if mistake is not None:
+                    found.append((index, f"{label}: <root>: {mistake}"))
+                    continue
                 messages = argo_problems(item, shared)
             else:
                 messages = builtin_problems(item)
                 if messages is None:
+                    mistake = api_problem(api_version, kind, argo_schema.KINDS)  # a typo in a group we know?
+                    if mistake is not None:
+                        found.append((index, f"{label}: <root>: {mistake}"))
+                        continue
                     skipped.append((index, f"{label}: no schema for kind {kind} ({api_version}) in Kubernetes "
                                            f"{K8S_VERSION} or Argo Workflows; not checked"))
                     continue
@@ -146,20 +153,25 @@ def _manifest_files(folder: str) -> list[str]:
 
 def _documents(file: str, report: Report) -> Iterator[tuple[str, dict[str, Any]]]:
     """(file:line, mapping) for each document; unreadable text and non-mappings become problems."""
+    from runnable.ir.reading import FileFormatError, decode_utf8, parse_json, parse_yaml_documents, read_bytes
+
     try:
-        with open(file, encoding="utf-8") as handle:
-            text = handle.read()
-    except (OSError, UnicodeDecodeError) as error:
-        report.problems.append((file, f"cannot read the file: {error}"))
+        raw = read_bytes(file)
+    except OSError as error:
+        report.problems.append((file, f"cannot read the file: {error.strerror}"))
         return
-    if file.endswith(".json"):
-        try:
-            parsed = [(1, json.loads(text))]
-        except json.JSONDecodeError as error:
-            report.problems.append((f"{file}:{error.lineno}", f"not valid JSON: {error.msg}"))
-            return
-    else:
-        parsed = _yaml_documents(file, text, report)
+    try:
+        if file.endswith(".json"):
+            parsed = [(1, parse_json(raw, file))]
+        else:
+            parsed = parse_yaml_documents(decode_utf8(raw, file), file)
+    except FileFormatError as error:
+        problem = error.problem if error.problem.startswith("not ") else f"not valid YAML: {error.problem}"
+        report.problems.append((f"{error.source}:{error.line}:{error.column}", problem))
+        return
+    if not parsed:
+        report.problems.append((file, "the file holds no document (it is empty)"))
+        return
     for line, document in parsed:
         if document is None:
             continue  # an empty document, as between two '---'
@@ -167,26 +179,6 @@ def _documents(file: str, report: Report) -> Iterator[tuple[str, dict[str, Any]]
             report.problems.append((f"{file}:{line}", f"the document is a {_type_name(document)}, not a mapping"))
             continue
         yield f"{file}:{line}", document
-
-
-def _yaml_documents(file: str, text: str, report: Report) -> list[tuple[int, Any]]:
-    """(first line, data) of each document up to the first syntax error, which becomes a problem."""
-    import yaml
-
-    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)(text)
-    parsed: list[tuple[int, Any]] = []
-    try:
-        while loader.check_node():
-            node = loader.get_node()
-            parsed.append((node.start_mark.line + 1, loader.construct_document(node)))
-    except yaml.YAMLError as error:
-        mark = getattr(error, "problem_mark", None) or getattr(error, "context_mark", None)
-        where = f"{file}:{mark.line + 1}" if mark is not None else file
-        problem = getattr(error, "problem", None) or str(error)
-        report.problems.append((where, f"not valid YAML: {problem}"))
-    finally:
-        loader.dispose()
-    return parsed
 
 
 def _is_kustomization(file: str, document: dict[str, Any]) -> bool:

@@ -10,7 +10,8 @@ import re
 from typing import Any, Iterator
 
 from runnable.compiler.checks import argo_schema
-from runnable.compiler.checks.kube_rules import dig, mappings, metadata_problems, resources_problems, syntax_problem
+from runnable.compiler.checks.kube_rules import (dig, mappings, metadata_problems, mount_problems, negative_counts,
+                                                 resources_problems, syntax_problem)
 from runnable.ir.errors import closest
 
 _DEPENDS_TOKEN = re.compile(r"&&|\|\||[!()]|[^\s&|!()]+")
@@ -50,17 +51,31 @@ def argo_problems(document: dict[str, Any], shared: dict[str, set[str]]) -> list
     spec = dig(document, *spec_path.split("."))
     if isinstance(spec, dict):
         messages += _WorkflowSpecCheck(spec, spec_path, kind, shared).run()
+    shared_volumes = _volume_names(spec) if isinstance(spec, dict) else set()
+    if isinstance(spec, dict):
+        messages += negative_counts(spec, ("parallelism", "activeDeadlineSeconds"), spec_path)
     for position, template in mappings(spec.get("templates") if isinstance(spec, dict) else None):
         where = f"{spec_path}.templates.{position}"
         messages += metadata_problems(template.get("metadata"), f"{where}.metadata")
+        messages += negative_counts(template, ("parallelism",), where)
+        volumes = shared_volumes | {v.get("name") for _, v in mappings(template.get("volumes"))}
         for place, container in _template_containers(template, where):
             messages += resources_problems(container.get("resources"), f"{place}.resources")
+            if "workflowTemplateRef" not in spec:
+                messages += mount_problems(container, volumes, place)
     if isinstance(spec, dict):
         for part in ("podMetadata", "workflowMetadata"):
             messages += metadata_problems(spec.get(part), f"{spec_path}.{part}")
     if kind == "CronWorkflow":
         messages += metadata_problems(dig(document, "spec", "workflowMetadata"), "spec.workflowMetadata")
     return messages
+
+
+def _volume_names(spec: dict[str, Any]) -> set[Any]:
+    """Volumes every template of a workflow may mount: its volumes and its volume claim templates."""
+    names = {volume.get("name") for _, volume in mappings(spec.get("volumes"))}
+    names |= {dig(claim, "metadata", "name") for _, claim in mappings(spec.get("volumeClaimTemplates"))}
+    return names
 
 
 def _template_containers(template: dict[str, Any], where: str) -> Iterator[tuple[str, dict[str, Any]]]:

@@ -8,6 +8,7 @@ names, label syntax, restart policies, images, quantities, payload and object si
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from typing import TYPE_CHECKING, Any
@@ -104,11 +105,64 @@ def builtin_problems(document: dict[str, Any]) -> list[str] | None:
         messages += metadata_problems(dig(document, *keys), ".".join(keys))
     if kind in _POD_SPECS:
         messages += _pod_problems(document, _POD_SPECS[kind])
+    if kind in COUNTS:
+        path, keys = COUNTS[kind]
+        messages += negative_counts(dig(document, *path), keys, ".".join(path))
     if kind == "PersistentVolumeClaim":
         messages += resources_problems(dig(document, "spec", "resources"), "spec.resources")
     if kind in ("ConfigMap", "Secret"):
         messages += _config_problems(document)
     return messages
+
+
+ARGO_GROUP = "argoproj.io"
+ARGO_VERSION = "argoproj.io/v1alpha1"
+
+
+def api_problem(api_version: str, kind: str, argo_kinds: frozenset[str]) -> str | None:
+    """A kind or apiVersion that a known API group does not serve (a typo), or None when the group is unknown.
+
+    Built-in groups are Kubernetes' own; other groups (custom resources) cannot be checked without a cluster.
+    """
+    from runnable.ir.errors import closest
+
+    group, _, version = api_version.rpartition("/")
+    if group == ARGO_GROUP:
+        if kind in argo_kinds:
+            return None if api_version == ARGO_VERSION else (
+                f"apiVersion {api_version!r} does not serve {kind}; Argo Workflows serves it as {ARGO_VERSION}")
+        hint = closest(kind, argo_kinds)
+        return f"unknown Argo Workflows kind {kind!r}.{hint}" if hint else None  # Argo CD, Events... share the group
+    served = builtin_kinds()
+    in_group = {k: versions for (g, k), versions in served.items() if g == group}
+    if not in_group:
+        return None
+    if version in in_group.get(kind, ()):
+        return None
+    if kind in in_group:
+        versions = ", ".join(f"{group + '/' if group else ''}{v}" for v in sorted(in_group[kind]))
+        return f"apiVersion {api_version!r} does not serve {kind}; Kubernetes {K8S_VERSION} serves it as {versions}"
+    return (f"unknown kind {kind!r} in apiVersion {api_version!r} (Kubernetes {K8S_VERSION})."
+            f"{closest(kind, in_group)}")
+
+
+@functools.lru_cache(maxsize=1)
+def builtin_kinds() -> dict[tuple[str, str], set[str]]:
+    """(group, kind) -> versions that Kubernetes K8S_VERSION serves, read from kubernetes-validate's definitions."""
+    from importlib import resources
+
+    utils = _kubernetes_validate().utils
+    version = [v for v in utils.all_versions() if utils.major_minor(v) <= utils.major_minor(K8S_VERSION)][-1]
+    path = resources.files("kubernetes_validate").joinpath(
+        f"kubernetes-json-schema/v{version}-local-strict/_definitions.json")
+    served: dict[tuple[str, str], set[str]] = {}
+    schema = json.loads(path.read_text())
+    for definition in (schema.get("$defs") or schema.get("definitions") or {}).values():
+        for gvk in definition.get("x-kubernetes-group-version-kind", ()):
+            kind = gvk.get("kind", "")
+            if kind and not kind.endswith("List") and kind not in ("WatchEvent", "DeleteOptions", "Status"):
+                served.setdefault((gvk.get("group", ""), kind), set()).add(gvk["version"])
+    return served
 
 
 def _kubernetes_validate() -> Any:
@@ -279,9 +333,11 @@ def _pod_problems(document: dict[str, Any], keys: tuple[str, ...]) -> list[str]:
         messages.append(f"{where}.restartPolicy: a {document['kind']}'s pods need restartPolicy Never or OnFailure "
                         f"(got {got})")
     seen: set[str] = set()
+    volumes = {volume.get("name") for _, volume in mappings(spec.get("volumes"))}
     for part in ("initContainers", "containers"):
         for position, container in mappings(spec.get(part)):
             place = f"{where}.{part}.{position}"
+            messages += mount_problems(container, volumes, place)
             name = container.get("name")
             if isinstance(name, str):
                 problem = syntax_problem(name, "label", 63)
@@ -295,6 +351,32 @@ def _pod_problems(document: dict[str, Any], keys: tuple[str, ...]) -> list[str]:
                 messages.append(f"{place}.image: every container needs an image (got {image!r})")
             messages += resources_problems(container.get("resources"), f"{place}.resources")
     return messages
+
+
+def mount_problems(container: dict[str, Any], volumes: set[Any], where: str) -> list[str]:
+    """Each volumeMount must name a volume of the pod (the API server rejects the pod otherwise)."""
+    messages = []
+    known = ", ".join(sorted(str(v) for v in volumes if v)) or "none"
+    for position, mount in mappings(container.get("volumeMounts")):
+        name = mount.get("name")
+        if name not in volumes:
+            messages.append(f"{where}.volumeMounts.{position}.name: no volume named {name!r} in this pod "
+                            f"(volumes: {known})")
+    return messages
+
+
+COUNTS = {"Job": (("spec",), ("parallelism", "completions", "backoffLimit", "activeDeadlineSeconds",
+                               "ttlSecondsAfterFinished")),
+          "CronJob": (("spec", "jobTemplate", "spec"), ("parallelism", "completions", "backoffLimit",
+                                                        "activeDeadlineSeconds", "ttlSecondsAfterFinished"))}
+
+
+def negative_counts(mapping: Any, keys: tuple[str, ...], where: str) -> list[str]:
+    """Counts and durations that no schema bounds but the API server refuses below zero."""
+    if not isinstance(mapping, dict):
+        return []
+    return [f"{where}.{key}: must not be negative (got {mapping[key]})" for key in keys
+            if isinstance(mapping.get(key), int) and not isinstance(mapping[key], bool) and mapping[key] < 0]
 
 
 def _config_problems(document: dict[str, Any]) -> list[str]:
