@@ -15,10 +15,25 @@ from runnable.stores.records import RunLog, StepLog
 COMPOSITES = ("parallel", "map", "conditional", "loop")
 
 
+_DAYS: dict[str, float] = {}
+
+
 def seconds(stamp: str) -> float | None:
-    """Epoch seconds of a record's timestamp; None when it has none (a step still running)."""
+    """Epoch seconds of a record's timestamp; None when it has none (a step still running).
+
+    Records are written as ``YYYY-MM-DDTHH:MM:SS.ffffff+00:00``; those are read by slicing (a 10,000-step
+    page reads 20,000 of them), anything else by ``datetime``.
+    """
     if not stamp:
         return None
+    if len(stamp) == 32 and stamp.endswith("+00:00") and stamp[10] == "T" and stamp[19] == ".":
+        day = _DAYS.get(stamp[:10])
+        try:
+            if day is None:
+                day = _DAYS[stamp[:10]] = datetime.fromisoformat(stamp[:10] + "T00:00:00+00:00").timestamp()
+            return day + int(stamp[11:13]) * 3600 + int(stamp[14:16]) * 60 + int(stamp[17:19]) + int(stamp[20:26]) / 1e6
+        except ValueError:
+            pass
     try:
         return datetime.fromisoformat(stamp).timestamp()
     except ValueError:

@@ -25,7 +25,10 @@ LOG_TAILS_READ = 2000  # at most this many step logs are read (failed ones first
 
 
 def _short(value: Any) -> str:
-    text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, default=str)
+    kind = type(value)
+    if kind is int or kind is float:
+        return repr(value)
+    text = value if kind is str else json.dumps(value, ensure_ascii=False, default=str)
     return text if len(text) <= VALUE_LIMIT else text[:VALUE_LIMIT] + f"… ({len(text)} characters)"
 
 
@@ -45,6 +48,7 @@ class _Builder:
         self.origin = seconds(run.start_time) or 0.0
         self.logs = logs
         self.details: list[dict[str, Any]] = []
+        self.commands: dict[str, int] = {}  # each distinct command once; rows refer to it by index
 
     def ms(self, stamp: str) -> int | None:
         value = seconds(stamp)
@@ -54,18 +58,26 @@ class _Builder:
         record: StepLog = node.record
         bars = []
         for attempt in record.attempts:
-            self.details.append({
-                "step": record.internal_name, "attempt": attempt.number, "status": attempt.status,
-                "start": attempt.start_time, "end": attempt.end_time, "message": attempt.message,
-                "command": node.command, "input": _params(attempt.input_parameters),
-                "output": _params(attempt.output_parameters), "metrics": _params(attempt.metrics),
-                "catalog": [f"{c.stage} {c.name} ({c.sha256[:12]})" for c in record.catalog],
-                "log": self.logs.get(_log_name(record.internal_name, attempt.number), ""),
-            })
+            # only what is there: a 10,000-step page is mostly these records
+            detail: dict[str, Any] = {"start": attempt.start_time, "end": attempt.end_time}
+            for key, values in (("input", attempt.input_parameters), ("output", attempt.output_parameters),
+                                ("metrics", attempt.metrics)):
+                if values:
+                    detail[key] = _params(values)
+            if attempt.message:
+                detail["message"] = attempt.message
+            if record.catalog:
+                detail["catalog"] = [f"{c.stage} {c.name} ({c.sha256[:12]})" for c in record.catalog]
+            log = self.logs.get(_log_name(record.internal_name, attempt.number))
+            if log:
+                detail["log"] = log
+            self.details.append(detail)
             bars.append([self.ms(attempt.start_time), self.ms(attempt.end_time), attempt.status, attempt.number,
                          len(self.details) - 1])
         row: dict[str, Any] = {"d": depth, "k": "step", "name": record.name, "path": record.internal_name,
                                "type": record.type, "status": record.status, "bars": bars}
+        if node.command:
+            row["cmd"] = self.commands.setdefault(node.command, len(self.commands))
         if record.mock:
             row["mock"] = True
         return row
@@ -132,7 +144,7 @@ def page_data(run: RunLog, steps: list[StepNode], logs: dict[str, str], generate
         "run": {"run_id": run.run_id, "kind": run.kind, "name": run.name, "status": run.status, "tag": run.tag,
                 "start": run.start_time, "end": run.end_time, "executor": run.executor,
                 "parameters": _params(run.parameters)},
-        "now": builder.ms(generated), "rows": rows, "details": builder.details,
+        "now": builder.ms(generated), "rows": rows, "details": builder.details, "commands": list(builder.commands),
     }
 
 

@@ -23,9 +23,10 @@ def chromium() -> str:
     return found
 
 
-def browser(page: Path, *mode: str) -> str:
+def browser(page: Path, *mode: str, fragment: str = "") -> str:
     command = [chromium(), "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-               "--window-size=1400,900", f"--user-data-dir={page.parent / '.chromium'}", *mode, page.as_uri()]
+               "--window-size=1400,900", f"--user-data-dir={page.parent / '.chromium'}", *mode,
+               page.as_uri() + fragment]
     result = subprocess.run(command, capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr[-2000:]
     return result.stdout
@@ -84,6 +85,13 @@ def test_script_in_a_step_name_does_not_run(project: Path) -> None:
     assert page.title.startswith("run x1") and "owned" not in page.title
     assert page.bars == [(evil, 1, "SUCCESS")]
     assert "img" not in page.elements
+    from urllib.parse import quote
+
+    opened = Drawn()  # the details panel of the step, opened by its link, shows the values as text
+    opened.feed(browser(project / "x.html", "--dump-dom", fragment="#step=" + quote(evil, safe="")))
+    assert "img" not in opened.elements and "owned" not in opened.title
+    dom = browser(project / "x.html", "--dump-dom", fragment="#step=" + quote(evil, safe=""))
+    assert "parameters read" in dom and "&lt;img src=x onerror=" in dom
 
 
 def test_a_run_in_progress_is_drawn_running(project: Path) -> None:
