@@ -184,3 +184,42 @@ def test_killed_run_is_retried_from_another_machine_with_only_the_config(tmp_pat
     show = subprocess.run([sys.executable, "-m", "runnable.cli", "show", "k1", "--json"], cwd=second, env=env,
                           capture_output=True, text=True)
     assert show.returncode == 0 and json.loads(show.stdout)["status"] == "SUCCESS"
+
+
+DYING = """
+import os, signal
+from runnable import Pipeline, PythonTask
+
+def first() -> int:
+    return 1
+
+def stop_the_server(x: int) -> int:
+    os.kill(int(os.environ["S3_SERVER_PID"]), signal.SIGKILL)
+    print("the server is gone")
+    return x + 1
+
+def main():
+    pipeline = Pipeline(steps=[PythonTask(name="first", function=first, returns=["x"]),
+                               PythonTask(name="second", function=stop_the_server, returns=["y"]),
+                               PythonTask(name="third", function=first, returns=["z"])])
+    pipeline.execute()
+    return pipeline
+"""
+
+
+def test_a_server_that_dies_mid_run_stops_the_run_with_one_clear_line(project: Path, tmp_path: Path) -> None:
+    from tests.s3_server import S3Server
+
+    server = S3Server(tmp_path / "dying.log")
+    try:
+        write_module(project, "dying", DYING)
+        bucket = server.make_bucket("dying")
+        config = _config_file(project, server, bucket)
+        result = cli(["run", "dying.py", "--run-id", "d1", "-c", str(config)], project,
+                     {**server.env(), "S3_SERVER_PID": str(server.process.pid)})
+    finally:
+        server.stop()
+    assert result.returncode == 2, result.stderr
+    errors = [line for line in result.stderr.splitlines() if line.startswith("Error:")]
+    assert len(errors) == 1 and "Traceback" not in result.stderr, result.stderr
+    assert f"bucket 'dying' at {server.endpoint}" in errors[0] and "that the server is running" in errors[0]
