@@ -15,6 +15,7 @@ import urllib.request
 from pathlib import Path
 
 ACCESS_KEY = "testing-key"
+AUTH_SETUP_REQUESTS = 4  # the requests read_only_user makes before the server checks credentials
 SECRET_KEY = "testing-secret"
 
 
@@ -27,14 +28,17 @@ def free_port() -> int:
 class S3Server:
     """``moto.server`` on a free port; ``requests()`` reads its access log."""
 
-    def __init__(self, log: Path) -> None:
+    def __init__(self, log: Path, *, checks_credentials: bool = False) -> None:
+        """``checks_credentials``: the server checks keys and IAM policies (after the set-up requests)."""
         self.port = free_port()
         self.endpoint = f"http://127.0.0.1:{self.port}"
         self.log = log
         self._handle = open(log, "wb")
         self.process = subprocess.Popen(
             [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(self.port)],
-            stdout=self._handle, stderr=subprocess.STDOUT, env={**os.environ, "PYTHONUNBUFFERED": "1"},
+            stdout=self._handle, stderr=subprocess.STDOUT,
+            env={**os.environ, "PYTHONUNBUFFERED": "1",
+                 **({"INITIAL_NO_AUTH_ACTION_COUNT": str(AUTH_SETUP_REQUESTS)} if checks_credentials else {})},
         )
         deadline = time.monotonic() + 30
         while True:
@@ -57,9 +61,29 @@ class S3Server:
         Minio(f"127.0.0.1:{self.port}", ACCESS_KEY, SECRET_KEY, secure=False, region="us-east-1").make_bucket(name)
         return name
 
+    def read_only_user(self, bucket: str) -> tuple[str, str]:
+        """On a server that checks credentials: a bucket, and keys that may read and list it but not write."""
+        import json
+
+        import boto3
+
+        common = {"endpoint_url": self.endpoint, "region_name": "us-east-1", "aws_access_key_id": ACCESS_KEY,
+                  "aws_secret_access_key": SECRET_KEY}
+        iam = boto3.client("iam", **common)
+        iam.create_user(UserName="reader")
+        key = iam.create_access_key(UserName="reader")["AccessKey"]
+        policy = {"Version": "2012-10-17", "Statement": [
+            {"Effect": "Allow", "Action": ["s3:GetObject", "s3:ListBucket"], "Resource": "*"}]}
+        iam.put_user_policy(UserName="reader", PolicyName="read-only", PolicyDocument=json.dumps(policy))
+        boto3.client("s3", **common).create_bucket(Bucket=bucket)
+        return key["AccessKeyId"], key["SecretAccessKey"]
+
     def requests(self) -> list[str]:
         """Request lines served so far ("PUT /bucket/key HTTP/1.1"), moto's own API left out."""
-        lines = self.log.read_text(errors="replace").splitlines()
+        import re
+
+        text = re.sub(r"\x1b\[[0-9;]*m", "", self.log.read_text(errors="replace"))  # errors are logged in colour
+        lines = text.splitlines()
         found = []
         for line in lines:
             if '"' in line and " HTTP/" in line:

@@ -223,3 +223,32 @@ def test_a_server_that_dies_mid_run_stops_the_run_with_one_clear_line(project: P
     errors = [line for line in result.stderr.splitlines() if line.startswith("Error:")]
     assert len(errors) == 1 and "Traceback" not in result.stderr, result.stderr
     assert f"bucket 'dying' at {server.endpoint}" in errors[0] and "that the server is running" in errors[0]
+
+
+def test_denied_writes_and_refused_credentials_are_one_clear_line_and_write_nothing(project: Path,
+                                                                                  tmp_path: Path) -> None:
+    from tests.s3_server import S3Server
+
+    server = S3Server(tmp_path / "auth.log", checks_credentials=True)
+    try:
+        key, secret = server.read_only_user("locked")
+        config = _config_file(project, server, "locked")
+        write_module(project, "pipe", SLOW)
+        outcomes = {}
+        for name, keys in {"denied": (key, secret), "unknown key": ("AKIANOSUCHKEY", "x"),
+                           "wrong secret": (key, "wrong")}.items():
+            env = {**server.env(), "AWS_ACCESS_KEY_ID": keys[0], "AWS_SECRET_ACCESS_KEY": keys[1]}
+            outcomes[name] = cli(["run", "pipe.py", "--run-id", "a1", "-c", str(config)], project, env)
+        listing = [r for r in server.requests() if r.startswith("PUT ") and "/locked/" in r]
+    finally:
+        server.stop()
+    expected = {"denied": "access denied; grant these credentials s3:GetObject, s3:PutObject",
+                "unknown key": "credentials were refused (InvalidAccessKeyId)",
+                "wrong secret": "credentials were refused (SignatureDoesNotMatch)"}
+    for name, result in outcomes.items():
+        errors = [line for line in result.stderr.splitlines() if line.startswith("Error:")]
+        assert result.returncode == 2 and len(errors) == 1, result.stderr
+        assert "run-log-store 's3'" in errors[0] and "bucket 'locked'" in errors[0], errors[0]
+        assert expected[name] in errors[0], errors[0]
+    assert not (tmp_path / "marks").exists()
+    assert listing, server.requests()  # the writes were attempted and refused: the bucket holds nothing of the run

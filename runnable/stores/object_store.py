@@ -58,7 +58,8 @@ class ObjectRunLogStore:
 
     def create_run(self, run: RunLog, ir_text: str) -> None:
         run_id = check_run_id(run.run_id)
-        if self.s3.exists(f"{run_id}/run.json"):
+        # A listing, not a HEAD: a HEAD's error has no body, so a refused key would read as 'access denied'.
+        if f"{run_id}/run.json" in self.s3.list(f"{run_id}/run.json"):
             raise RunLogExistsError(
                 f"A run with id {run_id!r} already exists in {self.root}; choose another run id "
                 f"or use 'runnable retry {run_id}' to retry it.")
