@@ -90,7 +90,7 @@ def test_a_failed_run_exits_1(project: Path) -> None:
         ({"ok.py": "from runnable import ShellJob\njob = ShellJob(command='true')\n", "bad.yaml": "catalog: [x\n"},
          ["run", "ok.py", "-c", "bad.yaml"], "not valid YAML"),
         ({"ok.py": "from runnable import ShellJob\njob = ShellJob(command='true')\n",
-          "k.yaml": "job-executor:\n  type: mini-k8s-job\n"}, ["run", "ok.py", "-c", "k.yaml"], "not available yet"),
+          "k.yaml": "job-executor:\n  type: mini-k8s-job\n"}, ["run", "ok.py", "-c", "k.yaml"], "No Kubernetes cluster configuration found"),
             ({"ok.py": "from runnable import ShellJob\njob = ShellJob(command='true')\n",
               "k.yaml": "job-executor:\n  type: k8s-job\n"}, ["run", "ok.py", "-c", "k.yaml"],
              "No Kubernetes cluster configuration found"),
