@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 import sys
 from contextlib import contextmanager
-from typing import Iterator, TextIO
+from typing import Any, Iterator, TextIO
 
 MASK = "********"
 
@@ -33,8 +33,14 @@ class Masker:
         return text
 
 
-class Tee(io.TextIOBase):
-    """A text stream that writes through to ``live`` and into ``buffer``."""
+class Tee:
+    """A text stream that writes through to ``live`` and into ``buffer``.
+
+    A plain class, not an ``io.TextIOBase``: IOBase closes itself when collected, and a thread
+    that still holds the stream (an async caller printing while a task runs) must keep writing.
+    """
+
+    closed = False
 
     def __init__(self, live: TextIO, buffer: io.StringIO, mask: Masker) -> None:
         self.live = live
@@ -59,6 +65,16 @@ class Tee(io.TextIOBase):
 
     def fileno(self) -> int:
         return self.live.fileno()
+
+    def writable(self) -> bool:
+        return True
+
+    def readable(self) -> bool:
+        return False
+
+    def writelines(self, lines: Any) -> None:
+        for line in lines:
+            self.write(line)
 
 
 @contextmanager
