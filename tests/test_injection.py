@@ -651,7 +651,9 @@ def check_compose(definition: Definition, inputs: Inputs, tmp_path: Path) -> Non
     for name, service in document["services"].items():
         assert user_value(service["image"]) == inputs.image.replace("$$", "$")
         command = service["command"]
-        prefix = 5  # runnable execute-step IR --run-id ID [-c FILE]
+        prefix = 5  # runnable execute-step IR --run-id ID [--run-id-file FILE] [-c FILE]
+        if command[prefix] == "--run-id-file":
+            prefix += 2
         if inputs.config_file:
             assert command[prefix] == "-c" and user_value(command[prefix + 1]) == inputs.config_file
             prefix += 2
@@ -728,7 +730,8 @@ def check_k8s(definition: Definition, inputs: Inputs, tmp_path: Path) -> None:
     expected = inputs.k8s_env()
     assert container["env"][3:3 + len(expected)] == expected
     secrets = sorted({s for _, _, names, _ in spec_tasks(inputs.spec).values() for s in names})
-    assert [e["name"] for e in container["env"] if "secretKeyRef" in e.get("valueFrom", {})] == secrets
+    mounted = [v["secret"] for v in pod["spec"]["volumes"] if "secret" in v]  # secrets are files, never env
+    assert [item["key"] for volume in mounted for item in volume["items"]] == secrets
     CASES["k8s rendered"] += 1
 
 
@@ -775,7 +778,9 @@ def check_argo(definition: Definition, inputs: Inputs, tmp_path: Path) -> None:
             image = f"example/override-{index}:1"
         assert container["image"] == image, (internal, name)
         assert container["env"][3:3 + len(expected)] == expected, (internal, name)
-        assert [e["name"] for e in container["env"][3 + len(expected):]] == sorted(set(secrets))
+        assert container["env"][3 + len(expected):] == []  # secrets are files of the step's own volume
+        mounted = [v["secret"] for v in templates[name].get("volumes", []) if "secret" in v]
+        assert [item["key"] for volume in mounted for item in volume["items"]] == sorted(set(secrets))
     CASES["argo rendered"] += 1
 
 

@@ -202,6 +202,16 @@ def _secret_refs(containers: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
     return entries
 
 
+def _mounted_keys(volumes: Iterable[dict[str, Any]]) -> list[str]:
+    """The Secret keys a pod mounts as files (only from the Secret named in the config)."""
+    keys = []
+    for volume in volumes:
+        if "secret" in volume:
+            assert volume["secret"]["secretName"] == K8S_SECRET, volume
+            keys += [item["key"] for item in volume["secret"]["items"]]
+    return keys
+
+
 def _store_config(project: Path, pvc: Path) -> str:
     """A config that reads the run log and catalog a pod left on its volume."""
     path = project / "pvc-stores.yaml"
@@ -379,14 +389,15 @@ def test_k8s_job_references_the_secret_and_its_pod_keeps_the_value_out_of_the_vo
     documents = {doc["kind"]: doc for doc in _documents(deploy)}
     assert sorted(documents) == ["ConfigMap", "Job", "Kustomization"]
     config_map, job = documents["ConfigMap"], documents["Job"]
-    assert len(_secret_refs(job["spec"]["template"]["spec"]["containers"])) == 1
+    assert not _secret_refs(job["spec"]["template"]["spec"]["containers"])  # a file, never an env value
+    assert _mounted_keys(job["spec"]["template"]["spec"].get("volumes", [])) == [NAME]
     assert not any(doc["kind"] == "Secret" for doc in documents.values())
 
     pvc = tmp_path / "pvc"
     labels = {"job-name": job["metadata"]["name"], "controller-uid": "0d5e7c1a-0000-4000-8000-00000000c0de"}
     pod = _as_kubelet(job["spec"]["template"]["spec"], {(K8S_SECRET, NAME): secret.value})
     code, logs = run_pod_container(pod, {"claim": str(pvc)}, {config_map["metadata"]["name"]: config_map["data"]},
-                                   labels, project, docker_image, tmp_path)
+                                   labels, project, docker_image, tmp_path, secrets={NAME: secret.value})
     assert code == 0, logs
     assert_masked(logs)
     run_id = f"{labels['job-name']}-{labels['controller-uid']}"
@@ -413,9 +424,10 @@ def test_argo_workflow_references_the_secret_and_its_pods_keep_the_value_out_of_
     documents = {doc["kind"]: doc for doc in _documents(deploy)}
     assert sorted(documents) == ["ConfigMap", "Kustomization", "Workflow"]
     config_map, workflow = documents["ConfigMap"], documents["Workflow"]
-    containers = [t["container"] for t in workflow["spec"]["templates"] if "container" in t]
-    assert _secret_refs(containers), "no template asks for the secret"
-    assert any(not _secret_refs([c]) for c in containers), "every pod gets the secret, not only the tasks' pods"
+    templates = [t for t in workflow["spec"]["templates"] if "container" in t]
+    assert not _secret_refs([t["container"] for t in templates])  # files, never env values
+    mounting = [t["name"] for t in templates if _mounted_keys(t.get("volumes", [])) == [NAME]]
+    assert mounting and len(mounting) < len(templates), "every pod gets the secret, not only the tasks' pods"
 
     pvc = project / "pvc"
     harness = run_workflow(_with_project_mounted(workflow, project), host_volumes={"runnable": str(pvc)},
@@ -424,10 +436,9 @@ def test_argo_workflow_references_the_secret_and_its_pods_keep_the_value_out_of_
                            parameters={"run_id": RUN_ID, "parameters_file": PARAMS}, workflow_name="wf-secrets")
     logs = {f"pod {pod.pod_name} ({pod.node}) logs": pod.logs for pod in harness.pods}
     assert harness.phase == "Succeeded", (harness.nodes, logs)
-    # The value came from the cluster's Secret through secretKeyRef, into the pods that run the tasks only.
-    with_value = [pod.node for pod in harness.pods if pod.env.get(NAME) == secret.value]
-    assert len(with_value) == 2 and len(harness.pods) > 2, [(pod.node, sorted(pod.env)) for pod in harness.pods]
-    assert all(NAME not in pod.env for pod in harness.pods if pod.node not in with_value)
+    # The value came from the cluster's Secret as a file of the task pods' own volume, never their environment.
+    assert all(pod.env.get(NAME) != secret.value for pod in harness.pods)
+    assert sum(pod.template in mounting for pod in harness.pods) == 2 and len(harness.pods) > 2
     assert_masked("\n".join(logs.values()))
     texts = dict(logs)
     for pod in harness.pods:
