@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from typing import Any
 
 from runnable.ir.errors import RunnableError
 
+RUN_ID_LABEL = "runnable/run-id"
+JOB_RUN_ID = "$(RUNNABLE_JOB_NAME)-$(RUNNABLE_JOB_UID)"
+LABEL_VALUE = re.compile(r"^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?$")
 _SKIPPED = {"kustomization.yaml", "kustomization.yml"}
 
 
@@ -51,8 +55,6 @@ def with_run_arguments(documents: list[dict[str, Any]], run_id: str, parameters_
     machine's own ``RUNNABLE_PRM_*``, as a local run would read them. The submitted Workflows and Jobs are
     labelled with the run id, so ``runnable status``/``logs``/``retry`` find the run later.
     """
-    from runnable.apply.runs import label_run, set_job_run_id
-
     for option, value in (("--run-id", run_id), ("--parameters", parameters_file), ("--tag", tag)):
         if "{{" in value or "$(" in value or not value.isprintable():
             raise RunnableError(f"{option} {value!r}: Argo and Kubernetes would read '{{{{' or '$(' as an "
@@ -99,3 +101,21 @@ def _submitted_parameters(parameters_file: str) -> dict[str, Any]:
 def job_containers(job: dict[str, Any]) -> list[dict[str, Any]]:
     spec = ((job.get("spec") or {}).get("template") or {}).get("spec") or {}
     return list(spec.get("containers") or [])
+
+
+def label_run(documents: list[dict[str, Any]], run_id: str) -> None:
+    """Put the run id on the Workflows and Jobs about to be submitted, so the run can be found later."""
+    if not run_id or not LABEL_VALUE.match(run_id):
+        return  # too long or not label-safe: found by the Workflow's name or the Job's name and uid instead
+    for document in documents:
+        if document.get("kind") in ("Workflow", "Job"):
+            document.setdefault("metadata", {}).setdefault("labels", {})[RUN_ID_LABEL] = run_id
+
+
+def set_job_run_id(documents: list[dict[str, Any]], run_id: str) -> bool:
+    """Make the Jobs run under ``run_id`` instead of their name and uid; False when there is no Job."""
+    jobs = [d for d in documents if d.get("kind") == "Job"]
+    for job in jobs:
+        for container in job_containers(job):
+            container["args"] = [run_id if arg == JOB_RUN_ID else arg for arg in container.get("args") or []]
+    return bool(jobs)

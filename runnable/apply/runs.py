@@ -10,7 +10,6 @@ reachable. The newest object wins when a run was submitted more than once (a ret
 from __future__ import annotations
 
 import copy
-import re
 from dataclasses import dataclass, field
 from typing import Any, Callable
 from urllib.parse import unquote
@@ -19,13 +18,10 @@ from runnable.apply.cluster import (
     FAILED, POD_SELECTOR, SUCCEEDED, Api, ClusterError, Target, Watched, job_phase, stream_logs, wait_for,
     workflow_phase,
 )
-from runnable.apply.manifests import job_containers
+from runnable.apply.manifests import JOB_RUN_ID, LABEL_VALUE, RUN_ID_LABEL, job_containers, label_run
 from runnable.ir.errors import RunnableError, RunNotFoundError
 
-RUN_ID_LABEL = "runnable/run-id"
-JOB_RUN_ID = "$(RUNNABLE_JOB_NAME)-$(RUNNABLE_JOB_UID)"
 NODE_ID_ANNOTATION = "workflows.argoproj.io/node-id"
-_LABEL_VALUE = re.compile(r"^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?$")
 _SERVER_LABELS = ("controller-uid", "job-name", "batch.kubernetes.io/controller-uid", "batch.kubernetes.io/job-name")
 _DONE = (SUCCEEDED, FAILED)
 
@@ -100,27 +96,6 @@ class Summary:
         return lines
 
 
-# ------------------------------------------------------------------------------------------ at submit
-
-
-def label_run(documents: list[dict[str, Any]], run_id: str) -> None:
-    """Put the run id on the Workflows and Jobs about to be submitted, so the run can be found later."""
-    if not run_id or not _LABEL_VALUE.match(run_id):
-        return  # too long or not label-safe: found by the Workflow's name or the Job's name and uid instead
-    for document in documents:
-        if document.get("kind") in ("Workflow", "Job"):
-            document.setdefault("metadata", {}).setdefault("labels", {})[RUN_ID_LABEL] = run_id
-
-
-def set_job_run_id(documents: list[dict[str, Any]], run_id: str) -> bool:
-    """Make the Jobs run under ``run_id`` instead of their name and uid; False when there is no Job."""
-    jobs = [d for d in documents if d.get("kind") == "Job"]
-    for job in jobs:
-        for container in job_containers(job):
-            container["args"] = [run_id if arg == JOB_RUN_ID else arg for arg in container.get("args") or []]
-    return bool(jobs)
-
-
 # ------------------------------------------------------------------------------------------- finding
 
 
@@ -128,7 +103,7 @@ def find_run(api: Api, namespace: str, run_id: str) -> ClusterRun:
     """The newest Workflow or Job of ``run_id`` in ``namespace``; :class:`ClusterRunNotFoundError` when none."""
     candidates: list[tuple[tuple[str, int], Target, dict[str, Any]]] = []
     for kind in ("Workflow", "Job"):
-        for obj in _list(api, kind, namespace, f"{RUN_ID_LABEL}={run_id}" if _LABEL_VALUE.match(run_id) else ""):
+        for obj in _list(api, kind, namespace, f"{RUN_ID_LABEL}={run_id}" if LABEL_VALUE.match(run_id) else ""):
             if _run_id_of(obj) == run_id:
                 candidates.append((_created(obj), Target(kind, obj["metadata"]["name"], namespace), obj))
     if not candidates:
